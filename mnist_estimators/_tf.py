@@ -1,0 +1,104 @@
+"""TensorFlow/Keras process state: quiet logging, seeding, releasing graphs.
+
+Importing TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil before
+``absl::InitializeLog()`` is called, which no setting (``TF_CPP_MIN_LOG_LEVEL``,
+``ABSL_MIN_LOG_LEVEL``) filters (abseil/abseil-cpp#1957). So this module
+imports TensorFlow, and runs a tiny warm-up that triggers its other one-time
+notices (device init, tf.data), with file descriptor 2 pointed at /dev/null.
+Python exceptions still propagate; nothing later is silenced. Set
+``MNIST_ESTIMATORS_TF_LOGS=1`` to see everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import sys
+from collections.abc import Iterator
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@contextlib.contextmanager
+def native_logs_silenced() -> Iterator[None]:
+    """Send TensorFlow's native (C++) log lines to /dev/null for the duration.
+
+    Python's own ``sys.stderr`` keeps writing to the real terminal, so Python
+    warnings and exceptions stay visible; only fd-level writes are dropped.
+    Set ``MNIST_ESTIMATORS_TF_LOGS=1`` to keep everything.
+    """
+    if os.environ.get("MNIST_ESTIMATORS_TF_LOGS"):
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (embedded interpreters)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    py_stderr = sys.stderr
+    replacement = None
+    if py_stderr is sys.__stderr__ and py_stderr is not None:
+        py_stderr.flush()
+        replacement = open(os.dup(saved), "w", buffering=1, closefd=True)  # noqa: SIM115
+        sys.stderr = replacement
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+        if replacement is not None:
+            sys.stderr = py_stderr
+            replacement.close()
+
+
+with native_logs_silenced():
+    import keras
+    import tensorflow as tf
+    from scikeras.utils.random_state import tensorflow_random_state
+
+    tf.config.list_logical_devices()
+    for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(lambda v: v, num_parallel_calls=2):
+        pass
+
+tf.get_logger().setLevel(logging.ERROR)
+try:  # absl prints "WARNING: All log messages before absl::InitializeLog()" otherwise
+    import absl.logging
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+except ImportError:  # pragma: no cover
+    pass
+
+__all__ = ["keras", "native_logs_silenced", "release_keras_state", "seeded", "tf"]
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None) -> Iterator[None]:
+    """Make Keras model building and training reproducible for ``seed``.
+
+    ``None`` leaves the random state alone. An int seeds Python, NumPy,
+    TensorFlow and Keras' own seed generator, and turns on TensorFlow's op
+    determinism for the duration (scikeras' context manager restores it after).
+    """
+    if seed is None:
+        with native_logs_silenced():
+            yield
+        return
+    with tensorflow_random_state(seed), native_logs_silenced():
+        keras.utils.set_random_seed(seed)
+        yield
+
+
+def release_keras_state() -> None:
+    """Free Keras/TF global state left by earlier fits (graphs, name counters).
+
+    Called before each fresh fit so that memory stays flat over the dozens of
+    fits of a cross-validation or grid search. Models that are already fitted
+    keep working: they own their variables and compiled functions.
+    """
+    keras.backend.clear_session()
+    gc.collect()

@@ -1,0 +1,356 @@
+"""``KerasImageClassifier``: what the CNN and LSTM classifiers share.
+
+It is a scikeras ``KerasClassifier`` made into a correct scikit-learn >= 1.6
+classifier (see :mod:`mnist_estimators._compat`) that
+
+* validates X with scikit-learn's ``validate_data`` (flat or image shaped),
+  then hands the network a view of it in the layout it reads;
+* builds and compiles its own network from plain constructor arguments, so
+  every architecture and training choice can be tuned by ``GridSearchCV``;
+* records per-epoch loss, accuracy, validation metrics and wall time in
+  ``history_`` and the total training time in ``fit_time_``;
+* frees Keras' global state before each fresh fit, so memory stays flat over
+  the many fits of cross-validation and grid search.
+"""
+
+from __future__ import annotations
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from scikeras.wrappers import KerasClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from ._compat import ScikerasClassifierCompat, check_is_fitted
+from ._tf import keras, native_logs_silenced, release_keras_state, seeded
+from ._validation import (
+    check_images,
+    check_sample_shape,
+    image_shape_from_sample,
+    resolve_image_shape,
+    to_layout,
+)
+from .callbacks import EpochTimer
+
+__all__ = ["OPTIMIZERS", "KerasImageClassifier"]
+
+OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+
+COMMON_PARAMS_DOC = """\
+    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer.
+    learning_rate : float, default=0.001
+        Optimizer learning rate (0.001 is Keras' Adam default, the reference's).
+    batch_size : int, default=32
+        Images per gradient step (32 is Keras' default, the reference's).
+    epochs : int, default=5
+        Passes over the training data (at most, with ``early_stopping``).
+    validation_fraction : float, default=0.0
+        Fraction of the training data held out (stratified, seeded by
+        ``random_state``) to report ``val_loss``/``val_accuracy`` each epoch and
+        to drive early stopping. 0 trains on everything, as the reference does.
+        A ``validation_data=(X_val, y_val)`` fit parameter may be given instead.
+    early_stopping : bool, default=False
+        Stop when the validation loss (the training loss when there is no
+        validation data) has not improved for ``patience`` epochs, and keep the
+        best epoch's weights.
+    patience : int, default=2
+        Epochs without improvement before early stopping.
+    image_shape : "auto" or tuple of int, default="auto"
+        Shape of one image, used when X is flat. "auto": a square
+        single-channel image if the number of features is a perfect square,
+        else a one-row strip. Image-shaped X sets the shape itself.
+    random_state : int, RandomState or None, default=None
+        Seed for weights, dropout, shuffling and the validation split. The
+        same int gives identical predictions on CPU.
+    verbose : int, default=0
+        Keras' per-epoch output: 0 silent, 1 progress bar, 2 one line per epoch.
+"""
+
+COMMON_ATTRIBUTES_DOC = """\
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; ``predict_proba`` columns follow this order.
+    n_features_in_ : int
+        Number of values per image (h*w*c).
+    feature_names_in_ : ndarray of str
+        Column names, when ``fit`` got a DataFrame.
+    image_shape_ : tuple of int
+        ``(height, width, channels)`` of the images the network was built for.
+    model_ : keras.Model
+        The trained Keras network.
+    history_ : dict of list of float
+        Per epoch: ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy``
+        when there was validation data, and ``epoch_time`` (seconds).
+    n_iter_ : int
+        Number of epochs actually run.
+    fit_time_ : float
+        Wall time of the whole ``fit``, in seconds.
+"""
+
+
+def _check_number(owner, name, value, kind, low, high=None, *, low_open=False, high_open=True):
+    types = Integral if kind is int else Real
+    ok = isinstance(value, types) and not isinstance(value, bool)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (
+            high is None or (value < high if high_open else value <= high)
+        )
+    if not ok:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        rng = f"{lo}{low}, {high if high is not None else 'inf'}{hi}"
+        raise ValueError(
+            f"{owner}: {name} must be {'an int' if kind is int else 'a number'} in {rng}, "
+            f"got {value!r}."
+        )
+
+
+class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
+    """Base class of :class:`CNNClassifier` and :class:`LSTMClassifier`.
+
+    Subclasses define ``__init__`` (their own arguments, then the common ones
+    passed to this ``__init__``), ``_layout`` and ``_build_network``.
+    """
+
+    _layout = "image"
+    #: Images per batch at prediction time; does not change results.
+    _predict_batch_size = 1024
+
+    def __init__(
+        self,
+        *,
+        optimizer="adam",
+        learning_rate=0.001,
+        batch_size=32,
+        epochs=5,
+        validation_fraction=0.0,
+        early_stopping=False,
+        patience=2,
+        image_shape="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.image_shape = image_shape
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- hooks for subclasses -------------------------------------------------
+    def _build_network(self, input_shape: tuple[int, ...], n_classes: int) -> keras.Model:
+        raise NotImplementedError
+
+    def _check_model_params(self) -> None:
+        """Subclasses check their architecture arguments here."""
+
+    # -- fit ------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Build a fresh network and train it on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+            Training images, flat or image shaped.
+        y : array-like of shape (n_samples,)
+            Class labels: any hashable values (ints, strings, ...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights for the loss.
+        validation_data : tuple (X_val, y_val), default=None
+            Data to evaluate after each epoch (``val_loss``/``val_accuracy`` in
+            ``history_``; early stopping watches it). Not used for training.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        release_keras_state()
+        start = time.perf_counter()
+        super().fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+        self.fit_time_ = time.perf_counter() - start
+        return self
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one more epoch, keeping the network (built on first call).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+        y : array-like of shape (n_samples,)
+        classes : array-like, default=None
+            All classes, required on the first call if ``y`` may miss some.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        start = time.perf_counter()
+        super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+        self.fit_time_ = getattr(self, "fit_time_", 0.0) + time.perf_counter() - start
+        return self
+
+    def _check_params(self) -> None:
+        owner = type(self).__name__
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"{owner}: optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}."
+            )
+        _check_number(owner, "learning_rate", self.learning_rate, float, 0, low_open=True)
+        _check_number(owner, "batch_size", self.batch_size, int, 1)
+        _check_number(owner, "epochs", self.epochs, int, 1)
+        _check_number(owner, "validation_fraction", self.validation_fraction, float, 0, 1)
+        _check_number(owner, "patience", self.patience, int, 0)
+        _check_number(owner, "verbose", self.verbose, int, 0, 2, high_open=False)
+        self._check_model_params()
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        """scikeras' validation hook, done with scikit-learn's ``validate_data``.
+
+        Returns X in the network's layout and y as scikeras expects it.
+        """
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            if X is not None:
+                check_consistent_length(X, y)
+            if reset and getattr(self, "classes_", None) is None and np.unique(y).size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes to train, but y has only "
+                    f"one class: {np.unique(y)!r}. Check the labels you passed."
+                )
+            _, y = super()._validate_data(X=None, y=y, reset=reset)
+        if X is not None:
+            X, sample_shape = check_images(self, X, reset=reset)
+            if reset:
+                self.image_shape_ = (
+                    image_shape_from_sample(sample_shape)
+                    if sample_shape is not None
+                    else resolve_image_shape(
+                        self.image_shape, X.shape[1], owner=type(self).__name__
+                    )
+                )
+            else:
+                check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
+            X = to_layout(X, self.image_shape_, self._layout)
+        return X, y
+
+    def _keras_build_fn(self) -> keras.Model:
+        """Build and compile the network (called by scikeras in ``fit``)."""
+        if self._random_state is not None:
+            keras.utils.set_random_seed(self._random_state)
+        input_shape = to_layout(np.empty((1, self.n_features_in_)), self.image_shape_, self._layout)
+        model = self._build_network(input_shape.shape[1:], int(self.n_classes_))
+        optimizer = keras.optimizers.get(
+            {"class_name": self.optimizer, "config": {"learning_rate": float(self.learning_rate)}}
+        )
+        model.compile(optimizer=optimizer, loss=self.loss, metrics=["accuracy"])
+        return model
+
+    def _fit_keras_model(
+        self, X, y, sample_weight, warm_start, epochs, initial_epoch, validation_data=None, **kwargs
+    ):
+        if kwargs:
+            raise TypeError(f"Unexpected fit arguments: {sorted(kwargs)}.")
+        callbacks: list = [EpochTimer()]
+        val = None
+        if validation_data is not None:
+            if self.validation_fraction:
+                raise ValueError(
+                    "Pass either validation_data to fit or validation_fraction > 0, not both."
+                )
+            try:
+                X_val, y_val = validation_data
+            except (TypeError, ValueError):
+                raise ValueError("validation_data must be a tuple (X_val, y_val).") from None
+            X_val, y_val = self._validate_data(X_val, y_val)
+            val = (X_val, self.target_encoder_.transform(y_val))
+        elif self.validation_fraction:
+            X, y, sample_weight, val = self._split_validation(X, y, sample_weight)
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if val is not None else "loss",
+                    patience=self.patience,
+                    restore_best_weights=True,
+                )
+            )
+        with seeded(self._random_state):
+            hist = self.model_.fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                batch_size=self.batch_size,
+                epochs=initial_epoch + epochs,
+                initial_epoch=initial_epoch,
+                validation_data=val,
+                callbacks=callbacks,
+                verbose=self.verbose,
+                shuffle=True,
+            )
+        if not warm_start or initial_epoch == 0 or not hasattr(self, "history_"):
+            self.history_ = {}
+        for key, values in hist.history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        self.n_iter_ = len(self.history_.get("loss", []))
+
+    def _split_validation(self, X, y, sample_weight):
+        index = np.arange(X.shape[0])
+        try:
+            train, val = train_test_split(
+                index, test_size=self.validation_fraction, stratify=y, random_state=self._random_state
+            )
+        except ValueError:  # a class too small to stratify
+            train, val = train_test_split(
+                index, test_size=self.validation_fraction, random_state=self._random_state
+            )
+        sw = None if sample_weight is None else np.asarray(sample_weight)[train]
+        return X[train], y[train], sw, (X[val], y[val])
+
+    # -- predict --------------------------------------------------------------
+    def _predict_raw(self, X, **kwargs):
+        check_is_fitted(self)
+        X, _ = self._validate_data(X=X)
+        with native_logs_silenced():
+            return self.model_.predict(X, batch_size=self._predict_batch_size, verbose=0)
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        proba = super().predict_proba(X)
+        return np.asarray(proba).reshape(-1, len(self.classes_))
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return super().predict(X)
+
+    def count_params(self) -> int:
+        """Number of weights in the fitted network."""
+        check_is_fitted(self)
+        return int(self.model_.count_params())

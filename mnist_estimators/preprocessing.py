@@ -1,0 +1,230 @@
+"""Transformers that prepare raw pixel arrays for the networks.
+
+Both are stateless apart from the shapes they learn in ``fit``, picklable, and
+free of TensorFlow, so they import fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+
+from ._compat import check_is_fitted
+from ._validation import (
+    LAYOUTS,
+    check_images,
+    check_sample_shape,
+    image_shape_from_sample,
+    resolve_image_shape,
+    to_layout,
+)
+
+__all__ = ["ImageReshaper", "PixelScaler"]
+
+
+class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale pixel values from ``[0, max_value]`` to float32 in ``[0, 1]``.
+
+    This is the reference notebook's normalisation (``x / 255``). Input may be
+    any numeric dtype; the output is always float32 (never float64), with the
+    input's shape.
+
+    Parameters
+    ----------
+    max_value : float, default=255.0
+        The largest possible pixel value (255 for 8-bit images).
+    clip : bool, default=False
+        If False, values outside ``[0, max_value]`` are an error (they usually
+        mean the data was already scaled, or is not pixel data). If True they
+        are clipped into range. NaN and infinity are always an error.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of pixels per sample seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names, when ``fit`` got a DataFrame.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnist_estimators import PixelScaler
+    >>> PixelScaler().fit_transform(np.array([[0, 51, 255]], dtype=np.uint8))
+    array([[0. , 0.2, 1. ]], dtype=float32)
+    """
+
+    def __init__(self, max_value: float = 255.0, clip: bool = False):
+        self.max_value = max_value
+        self.clip = clip
+
+    def fit(self, X, y=None):
+        """Check ``X`` and remember its number of pixels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, c])
+            Pixel values in ``[0, max_value]``.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : PixelScaler
+        """
+        self._check_params()
+        X, _ = check_images(self, X, reset=True, dtype=None, ensure_all_finite=False)
+        self._check_range(X)
+        return self
+
+    def transform(self, X):
+        """Scale ``X`` to float32 in ``[0, 1]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, c])
+
+        Returns
+        -------
+        X_scaled : ndarray of float32, same shape as ``X``
+        """
+        check_is_fitted(self)
+        X, sample_shape = check_images(self, X, reset=False, dtype=None, ensure_all_finite=False)
+        self._check_range(X)
+        out = X.astype(np.float32, copy=True)
+        if self.clip:
+            np.clip(out, 0.0, self.max_value, out=out)
+        out *= np.float32(1.0 / self.max_value)
+        if sample_shape is not None:
+            out = out.reshape((out.shape[0], *sample_shape))
+        return out
+
+    def _check_params(self) -> None:
+        if not np.isscalar(self.max_value) or not self.max_value > 0:
+            raise ValueError(f"max_value must be a positive number, got {self.max_value!r}.")
+
+    def _check_range(self, X: np.ndarray) -> None:
+        name = type(self).__name__
+        if X.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{name} expects numeric pixel values, got an array of dtype {X.dtype}."
+            )
+        if X.dtype.kind == "f":
+            bad = ~np.isfinite(X)
+            if bad.any():
+                raise ValueError(
+                    f"{name} got {int(bad.sum())} NaN or inf pixel value(s); pixels must be "
+                    f"finite numbers in [0, {self.max_value:g}]. Remove or impute them first."
+                )
+        if self.clip or X.size == 0:
+            return
+        lo, hi = X.min(), X.max()
+        if lo < 0:
+            raise ValueError(
+                f"{name} got negative pixel values (min {lo:g}); pixels must be in "
+                f"[0, {self.max_value:g}]. Pass clip=True to clip them instead."
+            )
+        if hi > self.max_value:
+            raise ValueError(
+                f"{name} got pixel values above max_value={self.max_value:g} (max {hi:g}). "
+                "Set max_value to your data's range, or clip=True to clip."
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+class ImageReshaper(TransformerMixin, BaseEstimator):
+    """Reshape flat images to the layout a network reads.
+
+    ``(n, h*w*c)`` becomes ``(n, h, w, c)`` for a CNN (``layout="image"``) or
+    ``(n, h, w*c)`` for an LSTM (``layout="sequence"``: rows as time steps).
+    Reshaping is a view: no pixel is copied. Image-shaped input is accepted
+    too and brought to the requested layout.
+
+    Parameters
+    ----------
+    image_shape : "auto" or tuple of int, default="auto"
+        ``(height, width)`` or ``(height, width, channels)``. ``"auto"`` takes
+        a square single-channel image when the number of features is a perfect
+        square (784 -> 28x28, 64 -> 8x8), else a one-row strip ``(1, n, 1)``.
+    layout : {"image", "sequence"}, default="image"
+        ``"image"`` for convolutional networks, ``"sequence"`` for recurrent ones.
+
+    Attributes
+    ----------
+    image_shape_ : tuple of int
+        ``(height, width, channels)`` resolved in ``fit``.
+    n_features_in_ : int
+        Number of values per sample.
+
+    Notes
+    -----
+    The output is 3-D or 4-D, so this transformer has no
+    ``get_feature_names_out`` and does not support ``set_output(transform="pandas")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mnist_estimators import ImageReshaper
+    >>> X = np.zeros((5, 784), dtype=np.float32)
+    >>> ImageReshaper(layout="image").fit_transform(X).shape
+    (5, 28, 28, 1)
+    >>> ImageReshaper(layout="sequence").fit_transform(X).shape
+    (5, 28, 28)
+    """
+
+    def __init__(self, image_shape: str | Sequence[int] = "auto", layout: str = "image"):
+        self.image_shape = image_shape
+        self.layout = layout
+
+    def fit(self, X, y=None):
+        """Resolve the image shape from ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ImageReshaper
+        """
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}.")
+        X, sample_shape = check_images(self, X, reset=True, dtype=None)
+        if sample_shape is not None:
+            self.image_shape_ = image_shape_from_sample(sample_shape)
+        else:
+            self.image_shape_ = resolve_image_shape(
+                self.image_shape, X.shape[1], owner=type(self).__name__
+            )
+        return self
+
+    def transform(self, X):
+        """Reshape ``X`` to the fitted layout.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+
+        Returns
+        -------
+        X_reshaped : ndarray of shape (n, h, w, c) or (n, h, w*c)
+        """
+        check_is_fitted(self)
+        X, sample_shape = check_images(self, X, reset=False, dtype=None)
+        check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
+        return to_layout(X, self.image_shape_, self.layout)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.three_d_array = True
+        return tags
