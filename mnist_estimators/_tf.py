@@ -42,7 +42,7 @@ def native_logs_silenced() -> Iterator[None]:
     replacement = None
     if py_stderr is sys.__stderr__ and py_stderr is not None:
         py_stderr.flush()
-        replacement = open(os.dup(saved), "w", buffering=1, closefd=True)  # noqa: SIM115
+        replacement = open(os.dup(saved), "w", buffering=1, closefd=True)
         sys.stderr = replacement
     try:
         os.dup2(devnull, 2)

@@ -42,9 +42,7 @@ def check_images(
             )
         sample_shape = tuple(int(d) for d in X.shape[1:])
         X = np.reshape(X, (X.shape[0], -1))
-    X = validate_data(
-        estimator, X, reset=reset, dtype=dtype, ensure_all_finite=ensure_all_finite
-    )
+    X = validate_data(estimator, X, reset=reset, dtype=dtype, ensure_all_finite=ensure_all_finite)
     return X, sample_shape
 
 

@@ -307,7 +307,10 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         index = np.arange(X.shape[0])
         try:
             train, val = train_test_split(
-                index, test_size=self.validation_fraction, stratify=y, random_state=self._random_state
+                index,
+                test_size=self.validation_fraction,
+                stratify=y,
+                random_state=self._random_state,
             )
         except ValueError:  # a class too small to stratify
             train, val = train_test_split(
