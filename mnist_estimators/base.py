@@ -15,7 +15,6 @@ classifier (see :mod:`mnist_estimators._compat`) that
 
 from __future__ import annotations
 
-import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from . import _clock
 from ._compat import ScikerasClassifierCompat, check_is_fitted
 from ._tf import keras, native_logs_silenced, release_keras_state, seeded
 from ._validation import (
@@ -173,9 +173,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         """
         self._check_params()
         release_keras_state()
-        start = time.perf_counter()
+        start = _clock.now()
         super().fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
-        self.fit_time_ = time.perf_counter() - start
+        self.fit_time_ = _clock.now() - start
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -194,9 +194,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self
         """
         self._check_params()
-        start = time.perf_counter()
+        start = _clock.now()
         super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
-        self.fit_time_ = getattr(self, "fit_time_", 0.0) + time.perf_counter() - start
+        self.fit_time_ = getattr(self, "fit_time_", 0.0) + _clock.now() - start
         return self
 
     def _check_params(self) -> None:

@@ -1,0 +1,366 @@
+"""The ``mnist-estimators`` command line: compare, grid-search, datasets.
+
+Bad arguments print one line and exit 2; missing data or a refused output
+folder print the reason and exit 1. No traceback either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+__all__ = ["main"]
+
+DATASET_CHOICES = ("mnist", "fashion-mnist", "digits")
+MODEL_CHOICES = ("cnn", "lstm")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _parse_value(text: str):
+    low = text.strip().lower()
+    if low in ("none", "null"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def _param(text: str) -> tuple[str, list]:
+    name, sep, values = text.partition("=")
+    if not sep or not name.strip() or not values.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=V1,V2,..., got {text!r}")
+    return name.strip(), [_parse_value(v) for v in values.split(",") if v.strip()]
+
+
+def _refit(text: str):
+    if text == "best":
+        return "best"
+    name, sep, value = text.partition("=")
+    if name == "fastest-within" and sep:
+        try:
+            tol = float(value)
+        except ValueError:
+            tol = -1.0
+        if tol >= 0:
+            return tol
+    raise argparse.ArgumentTypeError(f"expected 'best' or 'fastest-within=TOLERANCE', got {text!r}")
+
+
+def _data_args(p):
+    p.add_argument(
+        "--dataset", choices=DATASET_CHOICES, default="mnist", help="data set (default: mnist)"
+    )
+    p.add_argument(
+        "--data-dir",
+        help="folder with the IDX files or .npz (default: the search order; see 'datasets')",
+    )
+    p.add_argument(
+        "--max-samples",
+        type=_positive_int,
+        help="stratified subset of the training split, for quick runs",
+    )
+    p.add_argument(
+        "--max-test-samples", type=_positive_int, help="stratified subset of the test split"
+    )
+    p.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=5,
+        help="training epochs (default: 5, the reference's)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=32,
+        help="batch size (default: 32, the reference's)",
+    )
+    p.add_argument(
+        "--random-state", type=int, default=0, help="seed of folds and networks (default: 0)"
+    )
+    p.add_argument("--out", required=True, help="output folder (created; resumable)")
+    p.add_argument("--n-jobs", type=int, default=None, help="parallel fits (processes)")
+    p.add_argument(
+        "--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras per-epoch output"
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mnist-estimators",
+        description="CNN vs LSTM image classifiers as scikit-learn estimators: compare, tune, inspect data.",
+        epilog="Without internet, point to local files: MNIST_ESTIMATORS_DATA=/path/to/idx-files mnist-estimators compare ...",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    c = sub.add_parser(
+        "compare",
+        help="cross-validate and test models, write a report",
+        description="Cross-validate the models on the same stratified folds, refit on all training data, test, run significance tests and write report.md, results.csv/json and figures to --out.",
+    )
+    _data_args(c)
+    c.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODEL_CHOICES,
+        default=list(MODEL_CHOICES),
+        help="models to compare (default: cnn lstm)",
+    )
+    c.add_argument("--cv", type=int, default=5, help="number of folds, >= 2 (default: 5)")
+    c.add_argument(
+        "--no-monitor",
+        action="store_true",
+        help="do not evaluate held-out data each epoch (no validation curves, slightly faster)",
+    )
+    g = sub.add_parser(
+        "grid-search",
+        help="tune one model with GridSearchCV and timing-aware refit",
+        description="GridSearchCV over --param grids; reports accuracy, fit and predict times per candidate.",
+    )
+    _data_args(g)
+    g.add_argument("--model", choices=MODEL_CHOICES, required=True)
+    g.add_argument(
+        "--param",
+        type=_param,
+        action="append",
+        default=[],
+        metavar="NAME=V1,V2",
+        help="a grid dimension, e.g. filters=16,32 (repeatable)",
+    )
+    g.add_argument("--cv", type=int, default=3, help="number of folds, >= 2 (default: 3)")
+    g.add_argument(
+        "--refit",
+        type=_refit,
+        default="best",
+        metavar="best|fastest-within=TOL",
+        help="'best' accuracy, or the fastest candidate within TOL of it (default: best)",
+    )
+    d = sub.add_parser("datasets", help="list data sets, where they are found, sample counts")
+    d.add_argument("--data-dir", help="look only in this folder")
+    d.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _load(args):
+    from .datasets import load_digits_images, load_fashion_mnist, load_mnist
+
+    loader = {
+        "mnist": load_mnist,
+        "fashion-mnist": load_fashion_mnist,
+        "digits": load_digits_images,
+    }[args.dataset]
+    kwargs = {} if args.dataset == "digits" else {"data_dir": args.data_dir}
+    X, y = loader(
+        "train",
+        return_X_y=True,
+        n_samples=args.max_samples,
+        random_state=args.random_state,
+        **kwargs,
+    )
+    Xt, yt = loader(
+        "test",
+        return_X_y=True,
+        n_samples=args.max_test_samples,
+        random_state=args.random_state,
+        **kwargs,
+    )
+    return X, y, Xt, yt
+
+
+def _pipeline(model: str, args, **params):
+    from .pipelines import make_cnn_pipeline, make_lstm_pipeline
+
+    make = make_cnn_pipeline if model == "cnn" else make_lstm_pipeline
+    return make(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        random_state=args.random_state,
+        verbose=args.verbose,
+        **params,
+    )
+
+
+def cmd_compare(args) -> int:
+    from .comparison import compare_models
+
+    if args.cv < 2:
+        raise _UsageError("--cv must be at least 2")
+    X, y, Xt, yt = _load(args)
+    models = {m: _pipeline(m, args) for m in dict.fromkeys(args.models)}
+    print(
+        f"Comparing {', '.join(models)} on {args.dataset}: {len(y):,} training, {len(yt):,} test images, {args.cv} folds, {args.epochs} epochs."
+    )
+    result = compare_models(
+        models,
+        X,
+        y,
+        cv=args.cv,
+        X_test=Xt,
+        y_test=yt,
+        random_state=args.random_state,
+        n_jobs=args.n_jobs,
+        out_dir=args.out,
+        monitor_validation=not args.no_monitor,
+        progress=not args.no_progress,
+    )
+    written = result.save(args.out)
+    cols = [
+        c
+        for c in (
+            "test_accuracy",
+            "test_log_loss",
+            "test_fit_time",
+            "accuracy_mean",
+            "accuracy_std",
+            "fit_time_mean",
+        )
+        if c in result.summary
+    ]
+    print(result.summary[cols].round(4).to_string())
+    for line in result.verdicts:
+        print(line)
+    print(f"Report: {written['report.md']}")
+    return 0
+
+
+def cmd_grid_search(args) -> int:
+    import pandas as pd
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from .scoring import TIMING_SCORING, FastestWithinTolerance
+
+    if args.cv < 2:
+        raise _UsageError("--cv must be at least 2")
+    if not args.param:
+        raise _UsageError("give at least one --param NAME=V1,V2")
+    pipe = _pipeline(args.model, args)
+    step = pipe.steps[-1][0]
+    grid = {}
+    for name, values in args.param:
+        key = name if "__" in name else f"{step}__{name}"
+        if key not in pipe.get_params():
+            valid = sorted(
+                k.split("__", 1)[1] for k in pipe.get_params() if k.startswith(step + "__")
+            )
+            raise _UsageError(
+                f"unknown parameter {name!r} for {args.model}; valid: {', '.join(valid)}"
+            )
+        grid[key] = values
+    X, y, Xt, yt = _load(args)
+    refit = (
+        "accuracy"
+        if args.refit == "best"
+        else FastestWithinTolerance(args.refit, metric="accuracy")
+    )
+    search = GridSearchCV(
+        pipe,
+        grid,
+        scoring=TIMING_SCORING,
+        refit=refit,
+        cv=StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state),
+        n_jobs=args.n_jobs,
+        error_score="raise",
+    )
+    search.fit(X, y)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    keep = [
+        "params",
+        "mean_test_accuracy",
+        "std_test_accuracy",
+        "mean_test_neg_fit_time",
+        "mean_test_neg_predict_time",
+        "mean_test_tradeoff",
+        "rank_test_accuracy",
+    ]
+    table = pd.DataFrame(search.cv_results_)[keep]
+    table["fit_time_s"] = -table.pop("mean_test_neg_fit_time")
+    table["predict_s_per_1000"] = -table.pop("mean_test_neg_predict_time")
+    table.to_csv(out / "cv_results.csv", index=False)
+    test_acc = float(search.score(Xt, yt)) if len(yt) else None
+    best = {
+        "best_index": int(search.best_index_),
+        "best_params": {k: v for k, v in search.best_params_.items()},
+        "refit": str(refit),
+        "test_accuracy": test_acc,
+    }
+    (out / "best.json").write_text(json.dumps(best, indent=1, default=str))
+    print(table.round(4).to_string())
+    print(f"Chosen ({refit}): {search.best_params_}; test accuracy {test_acc:.4f}")
+    print(f"Results: {out / 'cv_results.csv'}, {out / 'best.json'}")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from .datasets import describe_datasets
+
+    rows = describe_datasets(args.data_dir)
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    for r in rows:
+        if r["found"]:
+            state = "complete" if r["complete"] else "INCOMPLETE"
+            print(
+                f"{r['name']:14} {state:10} train {r['train'] or 0:>6,}  test {r['test'] or 0:>6,}  {r['origin']}: {r['location']}"
+            )
+            if r["note"] and not r["complete"]:
+                print(f"{'':14} {r['note']}")
+        else:
+            print(f"{r['name']:14} NOT FOUND  {r['note']}")
+    return 0
+
+
+class _UsageError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``mnist-estimators``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .comparison import ComparisonConfigError
+    from .datasets import DataFileError, DatasetNotFoundError, IncompleteDatasetWarning
+
+    warnings.simplefilter("default", IncompleteDatasetWarning)
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
+    commands = {"compare": cmd_compare, "grid-search": cmd_grid_search, "datasets": cmd_datasets}
+    try:
+        return commands[args.command](args)
+    except _UsageError as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (DatasetNotFoundError, DataFileError, ComparisonConfigError) as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(
+            f"\n{parser.prog}: interrupted; finished folds are kept in the output folder, run the same command to resume.",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

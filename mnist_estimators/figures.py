@@ -1,0 +1,185 @@
+"""The comparison's figures (PNG, matplotlib with the Agg backend).
+
+matplotlib is an optional dependency: ``pip install mnist-estimators[plot]``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_all"]
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ImportError(
+            "The report's figures need matplotlib: pip install 'mnist-estimators[plot]' "
+            "(or pip install matplotlib). Tables and statistics were computed without it."
+        ) from None
+    return plt
+
+
+def _curve(histories, key):
+    """Mean and std over folds of one per-epoch series (folds may differ in length)."""
+    series = [h[key] for h in histories if h.get(key)]
+    if not series:
+        return None
+    n = max(len(s) for s in series)
+    arr = np.full((len(series), n), np.nan)
+    for i, s in enumerate(series):
+        arr[i, : len(s)] = s
+    return np.arange(1, n + 1), np.nanmean(arr, 0), np.nanstd(arr, 0)
+
+
+def plot_learning_curves(result, path: Path, plt) -> Path:
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
+        for i, (name, hist) in enumerate(result.histories.items()):
+            color = f"C{i}"
+            for prefix, style in (("", "-"), ("val_", "--")):
+                c = _curve(hist, prefix + metric)
+                if c is None:
+                    continue
+                x, m, s = c
+                label = f"{name} {'validation' if prefix else 'train'}"
+                ax.plot(x, m, style, color=color, marker="o", label=label)
+                ax.fill_between(x, m - s, m + s, color=color, alpha=0.15)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"{metric} per epoch (mean ± std over folds)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_training_time(result, path: Path, plt) -> Path:
+    s = result.summary
+    names = list(s.index)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = np.arange(len(names))
+    ax.bar(
+        x - 0.2,
+        s["fit_time_mean"],
+        0.4,
+        yerr=s["fit_time_std"],
+        capsize=4,
+        label="CV fold fit (mean ± std)",
+    )
+    if "test_fit_time" in s:
+        ax.bar(x + 0.2, s["test_fit_time"], 0.4, label="refit on all training data")
+    ax.set_xticks(x, names)
+    ax.set_ylabel("training time (s)")
+    ax.set_title("Training time per model")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for i, (name, g) in enumerate(result.folds.groupby("model", sort=False)):
+        ax.scatter(g["fit_time"], g["accuracy"], color=f"C{i}", alpha=0.6, label=f"{name} folds")
+        ax.scatter(
+            g["fit_time"].mean(),
+            g["accuracy"].mean(),
+            color=f"C{i}",
+            marker="*",
+            s=250,
+            edgecolor="k",
+            label=f"{name} mean",
+        )
+    ax.set_xlabel("training time (s)")
+    ax.set_ylabel("CV accuracy")
+    ax.set_title("Accuracy vs training time")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_confusion_matrices(result, path: Path, plt) -> Path | None:
+    items = [(n, t) for n, t in result.test.items() if "confusion_matrix" in t]
+    if not items:
+        return None
+    fig, axes = plt.subplots(1, len(items), figsize=(5 * len(items), 4.5), squeeze=False)
+    for ax, (name, t) in zip(axes[0], items, strict=True):
+        cm = np.asarray(t["confusion_matrix"])
+        ax.imshow(cm, cmap="Blues")
+        labels = [str(c) for c in t["classes"]]
+        ax.set_xticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels)
+        for (r, c), v in np.ndenumerate(cm):
+            ax.text(
+                c,
+                r,
+                str(v),
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v > cm.max() / 2 else "black",
+            )
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{name}: test accuracy {t['accuracy']:.4f}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_misclassified(result, path: Path, plt, per_model: int = 12) -> Path | None:
+    if result.X_test is None or not result.test:
+        return None
+    X, y = result.X_test, result.y_test
+    side = math.isqrt(X.shape[1]) if X.ndim == 2 else X.shape[1]
+    names = list(result.test)
+    fig, axes = plt.subplots(
+        len(names), per_model, figsize=(per_model * 1.1, len(names) * 1.4), squeeze=False
+    )
+    for row, name in zip(axes, names, strict=True):
+        pred = np.asarray(result.test[name]["predictions"])
+        wrong = np.flatnonzero(pred != y)[:per_model]
+        for ax in row:
+            ax.axis("off")
+        for ax, i in zip(row, wrong, strict=False):
+            ax.imshow(np.asarray(X[i]).reshape(side, -1), cmap="gray_r")
+            ax.set_title(f"{y[i]}→{pred[i]}", fontsize=8, color="crimson")
+        row[0].text(
+            -0.5, 0.5, name, transform=row[0].transAxes, ha="right", va="center", fontsize=10
+        )
+    fig.suptitle("Misclassified test images (true→predicted)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_all(result, out_dir: Path) -> dict:
+    """Write every figure; returns name -> path (figures without data are skipped)."""
+    plt = _pyplot()
+    out = {
+        "learning_curves": plot_learning_curves(result, out_dir / "learning_curves.png", plt),
+        "training_time": plot_training_time(result, out_dir / "training_time.png", plt),
+        "accuracy_vs_time": plot_accuracy_vs_time(result, out_dir / "accuracy_vs_time.png", plt),
+        "confusion_matrices": plot_confusion_matrices(
+            result, out_dir / "confusion_matrices.png", plt
+        ),
+        "misclassified": plot_misclassified(result, out_dir / "misclassified.png", plt),
+    }
+    return {k: v for k, v in out.items() if v is not None}
