@@ -218,17 +218,6 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
 
         Returns X in the network's layout and y as scikeras expects it.
         """
-        if y is not None:
-            y = column_or_1d(y, warn=True)
-            check_classification_targets(y)
-            if X is not None:
-                check_consistent_length(X, y)
-            if reset and getattr(self, "classes_", None) is None and np.unique(y).size < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes to train, but y has only "
-                    f"one class: {np.unique(y)!r}. Check the labels you passed."
-                )
-            _, y = super()._validate_data(X=None, y=y, reset=reset)
         if X is not None:
             X, sample_shape = check_images(self, X, reset=reset)
             if reset:
@@ -242,6 +231,17 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             else:
                 check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
             X = to_layout(X, self.image_shape_, self._layout)
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            if X is not None:
+                check_consistent_length(X, y)
+            if reset and getattr(self, "classes_", None) is None and np.unique(y).size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes to train, but y has only "
+                    f"one class: {np.unique(y)!r}. Check the labels you passed."
+                )
+            _, y = super()._validate_data(X=None, y=y, reset=reset)
         return X, y
 
     def _keras_build_fn(self) -> keras.Model:

@@ -74,7 +74,7 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : PixelScaler
         """
         self._check_params()
-        X, _ = check_images(self, X, reset=True, dtype=None, ensure_all_finite=False)
+        X, _ = check_images(self, X, reset=True, dtype="numeric", ensure_all_finite=False)
         self._check_range(X)
         return self
 
@@ -90,7 +90,7 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_scaled : ndarray of float32, same shape as ``X``
         """
         check_is_fitted(self)
-        X, sample_shape = check_images(self, X, reset=False, dtype=None, ensure_all_finite=False)
+        X, sample_shape = check_images(self, X, reset=False, dtype="numeric", ensure_all_finite=False)
         self._check_range(X)
         out = X.astype(np.float32, copy=True)
         if self.clip:
@@ -122,7 +122,7 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         lo, hi = X.min(), X.max()
         if lo < 0:
             raise ValueError(
-                f"{name} got negative pixel values (min {lo:g}); pixels must be in "
+                f"Negative values in data passed to {name} (min {lo:g}); pixels must be in "
                 f"[0, {self.max_value:g}]. Pass clip=True to clip them instead."
             )
         if hi > self.max_value:
@@ -198,7 +198,7 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         """
         if self.layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}.")
-        X, sample_shape = check_images(self, X, reset=True, dtype=None)
+        X, sample_shape = check_images(self, X, reset=True, dtype="numeric")
         if sample_shape is not None:
             self.image_shape_ = image_shape_from_sample(sample_shape)
         else:
@@ -219,7 +219,7 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         X_reshaped : ndarray of shape (n, h, w, c) or (n, h, w*c)
         """
         check_is_fitted(self)
-        X, sample_shape = check_images(self, X, reset=False, dtype=None)
+        X, sample_shape = check_images(self, X, reset=False, dtype="numeric")
         check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
         return to_layout(X, self.image_shape_, self.layout)
 

@@ -1,0 +1,52 @@
+"""Shared fixtures. Real data comes from ../shared/data/mnist-offline (or
+$MNIST_ESTIMATORS_DATA); a missing folder is a test failure, never a skip."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist-offline"
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    path = Path(os.environ.get("MNIST_ESTIMATORS_DATA") or DEFAULT_MNIST)
+    if not (path / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.fail(
+            f"Real MNIST files not found in {path}. Set MNIST_ESTIMATORS_DATA to the folder "
+            "with the IDX files (../shared/data/mnist-offline beside the repository).",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def mnist_small(mnist_dir):
+    """2,000 training and 1,000 official test images (stratified, seeded)."""
+    import warnings
+
+    from mnist_estimators import load_mnist
+    from mnist_estimators.datasets import IncompleteDatasetWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IncompleteDatasetWarning)
+        X, y = load_mnist("train", return_X_y=True, data_dir=mnist_dir, n_samples=2000, random_state=0)
+    Xt, yt = load_mnist("test", return_X_y=True, data_dir=mnist_dir, n_samples=1000, random_state=0)
+    return X, y, Xt, yt
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from mnist_estimators import load_digits_images
+
+    return load_digits_images("all", return_X_y=True)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,227 @@
+"""Behaviour of the classifiers and pipelines as scikit-learn estimators."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+import resource
+
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+
+from mnist_estimators import (
+    CNNClassifier,
+    ImageReshaper,
+    LSTMClassifier,
+    PixelScaler,
+    make_cnn_pipeline,
+    make_lstm_pipeline,
+)
+
+TINY = {"epochs": 1, "random_state": 0}
+CLASSIFIERS = [CNNClassifier, LSTMClassifier]
+
+
+@pytest.fixture(scope="module")
+def small(digits):
+    X, y = digits
+    return X[:400], y[:400], X[400:600], y[400:600]
+
+
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_is_classifier_and_stratified(make, small):
+    pipe = make(**TINY)
+    assert is_classifier(pipe) and is_classifier(pipe[-1])
+    X, y, _, _ = small
+    assert isinstance(check_cv(3, y, classifier=is_classifier(pipe)), StratifiedKFold)
+    scores = cross_val_score(pipe, X, y, cv=2)
+    assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_every_init_argument_is_a_param(cls):
+    names = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    est = cls()
+    assert sorted(est.get_params()) == sorted(names)
+    changed = {n: v for n, v in est.get_params().items()}
+    changed.update(epochs=3, batch_size=64, learning_rate=0.01, random_state=7)
+    est.set_params(**changed)
+    assert clone(est).get_params() == est.get_params()
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        est.set_params(no_such_param=1)
+
+
+def test_defaults_reproduce_reference_architectures(small):
+    X, y, _, _ = small
+    X28 = np.zeros((20, 784), dtype=np.float32)
+    y28 = np.arange(20) % 10
+    cnn = CNNClassifier(epochs=1).fit(X28, y28).model_
+    kinds = [type(layer).__name__ for layer in cnn.layers[1:]]
+    assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense", "Dropout", "Dense"]
+    conv1, _, conv2, _, dense, drop, out = cnn.layers[1:]
+    assert (conv1.filters, conv1.kernel_size, conv2.filters, conv2.kernel_size) == (32, (3, 3), 64, (3, 3))
+    assert (dense.units, drop.rate, out.units) == (128, 0.5, 10)
+    assert cnn.optimizer.__class__.__name__ == "Adam"
+    assert float(cnn.optimizer.learning_rate) == pytest.approx(0.001)
+    lstm = LSTMClassifier(epochs=1).fit(X28, y28).model_
+    assert lstm.input_shape == (None, 28, 28)
+    assert [type(layer).__name__ for layer in lstm.layers[1:]] == ["LSTM", "Dropout", "Dense"]
+    assert lstm.layers[1].units == 128 and lstm.layers[2].rate == 0.5
+    assert CNNClassifier().epochs == 5 and CNNClassifier().batch_size == 32
+
+
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_pickle_round_trip_identical_predictions(make, small, tmp_path):
+    X, y, Xt, _ = small
+    pipe = make(**TINY).fit(X, y)
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(pipe))
+    loaded = pickle.loads(path.read_bytes())
+    np.testing.assert_array_equal(loaded.predict_proba(Xt), pipe.predict_proba(Xt))
+    np.testing.assert_array_equal(loaded.predict(Xt), pipe.predict(Xt))
+
+
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_same_random_state_same_predictions(make, small):
+    X, y, Xt, _ = small
+    a = make(**TINY).fit(X, y).predict_proba(Xt)
+    b = make(**TINY).fit(X, y).predict_proba(Xt)
+    c = make(epochs=1, random_state=1).fit(X, y).predict_proba(Xt)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_grid_search_over_two_architecture_params(small):
+    X, y, Xt, yt = small
+    grid = {"cnnclassifier__filters": [4, 8], "cnnclassifier__dense_units": [16, 32]}
+    search = GridSearchCV(make_cnn_pipeline(**TINY), grid, cv=2).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_params_["cnnclassifier__filters"] in (4, 8)
+    assert search.best_estimator_[-1].model_.layers[1].filters == search.best_params_["cnnclassifier__filters"]
+    assert 0 <= search.score(Xt, yt) <= 1
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_string_and_noncontiguous_labels(cls, small):
+    X, y, Xt, _ = small
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    clf = cls(**TINY).fit(X / 255.0, names[y])
+    assert list(clf.classes_) == sorted(names)
+    assert set(clf.predict(Xt / 255.0)) <= set(names)
+    proba = clf.predict_proba(Xt / 255.0)
+    assert proba.shape == (len(Xt), 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    picked = clf.classes_[proba.argmax(axis=1)]
+    np.testing.assert_array_equal(picked, clf.predict(Xt / 255.0))
+    odd = cls(**TINY).fit(X / 255.0, y * 7 + 3)
+    assert list(odd.classes_) == [d * 7 + 3 for d in range(10)]
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_fitted_attributes_and_history(cls, small):
+    X, y, _, _ = small
+    clf = cls(epochs=2, validation_fraction=0.2, random_state=0).fit(X / 255.0, y)
+    assert clf.n_features_in_ == 64 and clf.image_shape_ == (8, 8, 1)
+    assert clf.n_iter_ == 2 and clf.fit_time_ > 0
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_time"):
+        assert len(clf.history_[key]) == 2, key
+    assert all(t > 0 for t in clf.history_["epoch_time"])
+    assert sum(clf.history_["epoch_time"]) <= clf.fit_time_
+    assert clf.count_params() == clf.model_.count_params()
+
+
+def test_image_shaped_input_and_explicit_layout(small):
+    X, y, Xt, _ = small
+    images = (X / 255.0).reshape(-1, 8, 8)
+    clf = CNNClassifier(**TINY).fit(images, y)
+    assert clf.image_shape_ == (8, 8, 1) and clf.n_features_in_ == 64
+    np.testing.assert_array_equal(clf.predict(images[:5]), clf.predict(images[:5].reshape(5, 64)))
+    with pytest.raises(ValueError, match="fitted on images of shape"):
+        clf.predict(images[:5].reshape(5, 4, 16))
+    rect = LSTMClassifier(image_shape=(4, 16), **TINY).fit(X / 255.0, y)
+    assert rect.model_.input_shape == (None, 4, 16)
+
+
+def test_early_stopping_uses_validation_data(small):
+    X, y, Xt, yt = small
+    clf = CNNClassifier(epochs=30, early_stopping=True, patience=1, random_state=0, learning_rate=0.05)
+    clf.fit(X / 255.0, y, validation_data=(Xt / 255.0, yt))
+    assert "val_loss" in clf.history_ and clf.n_iter_ < 30
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_clear_errors(cls, small):
+    X, y, _, _ = small
+    Xs = X / 255.0
+    clf = cls(**TINY).fit(Xs, y)
+    with pytest.raises(ValueError, match="X has 10 features, but .* is expecting 64 features"):
+        clf.predict(np.zeros((3, 10)))
+    bad = Xs.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cls(**TINY).fit(bad, y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        cls(**TINY).fit(Xs, np.zeros(len(y)))
+    with pytest.raises(ValueError, match="0 sample"):
+        cls(**TINY).fit(np.zeros((0, 64)), np.zeros(0))
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        cls(optimizer="adamax").fit(Xs, y)
+    with pytest.raises(ValueError, match="dropout must be a number in"):
+        cls(dropout=1.5).fit(Xs, y)
+    with pytest.raises(ValueError, match="image_shape=.* needs 63 features"):
+        cls(image_shape=(7, 9)).fit(Xs, y)
+
+
+def test_pipeline_rejects_negative_pixels_and_nan(small):
+    X, y, _, _ = small
+    neg = X.astype(np.float32)
+    neg[0, 0] = -1
+    with pytest.raises(ValueError, match="Negative values in data passed to PixelScaler"):
+        make_cnn_pipeline(**TINY).fit(neg, y)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        PixelScaler().fit_transform(np.array([[0, np.inf]]))
+    with pytest.raises(ValueError, match="above max_value=255"):
+        PixelScaler().fit_transform(np.array([[0, 300]]))
+    np.testing.assert_array_equal(PixelScaler(clip=True).fit_transform(np.array([[-5, 300]])), [[0, 1]])
+
+
+def test_pixel_scaler_keeps_float32_and_pandas_output():
+    X = np.array([[0, 255], [51, 102]], dtype=np.uint8)
+    out = PixelScaler().fit_transform(X)
+    assert out.dtype == np.float32 and out.max() == 1.0
+    assert PixelScaler().fit_transform(X.astype(np.float32)).dtype == np.float32
+    frame = PixelScaler().set_output(transform="pandas").fit_transform(X)
+    assert list(frame.columns) == ["x0", "x1"] and frame.dtypes.iloc[0] == np.float32
+
+
+def test_image_reshaper_layouts_and_errors():
+    X = np.arange(2 * 784, dtype=np.float32).reshape(2, 784)
+    cnn = ImageReshaper().fit(X)
+    assert cnn.transform(X).shape == (2, 28, 28, 1) and np.shares_memory(cnn.transform(X), X)
+    assert ImageReshaper(layout="sequence").fit_transform(X).shape == (2, 28, 28)
+    assert ImageReshaper(image_shape=(2, 14, 28)).fit_transform(X).shape == (2, 2, 14, 28)
+    with pytest.raises(ValueError, match=r"image_shape=\(28, 27, 1\) needs 756 features"):
+        ImageReshaper(image_shape=(28, 27)).fit(X)
+    with pytest.raises(ValueError, match="X has 100 features, but ImageReshaper is expecting 784"):
+        cnn.transform(np.zeros((1, 100)))
+    with pytest.raises(ValueError, match="layout must be one of"):
+        ImageReshaper(layout="video").fit(X)
+    with pytest.raises(ValueError, match="set_output"):
+        make_cnn_pipeline().set_output(transform="pandas")
+
+
+def test_memory_stays_flat_over_many_fits(small):
+    X, y, _, _ = small
+    Xs = X / 255.0
+
+    def rss_mb():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    for _ in range(4):  # warm-up: first fits allocate TF's pools and traces
+        CNNClassifier(filters=4, dense_units=16, **TINY).fit(Xs, y).predict(Xs)
+    before = rss_mb()
+    for _ in range(12):
+        CNNClassifier(filters=4, dense_units=16, **TINY).fit(Xs, y).predict(Xs)
+    assert rss_mb() - before < 60, "peak memory grew by more than 60 MB over 12 fits"

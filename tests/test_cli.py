@@ -1,0 +1,83 @@
+"""The mnist-estimators command, run as a user runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, env=None, timeout=600):
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_estimators.cli", *args], capture_output=True, text=True, timeout=timeout, env=full_env
+    )
+
+
+def test_help_is_complete():
+    out = run("--help").stdout
+    for word in ("compare", "grid-search", "datasets", "MNIST_ESTIMATORS_DATA"):
+        assert word in out
+    sub = run("compare", "--help").stdout
+    for flag in ("--dataset", "--models", "--cv", "--epochs", "--batch-size", "--max-samples", "--random-state", "--out", "--n-jobs"):
+        assert flag in sub
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("compare", "--dataset", "cifar", "--out", "x"),
+        ("compare", "--cv", "1", "--out", "x", "--dataset", "digits"),
+        ("compare", "--epochs", "zero", "--out", "x"),
+        ("grid-search", "--model", "cnn", "--param", "filters", "--out", "x"),
+        ("grid-search", "--model", "cnn", "--param", "nope=1,2", "--out", "x", "--dataset", "digits"),
+        ("grid-search", "--model", "cnn", "--param", "filters=2", "--refit", "fastest", "--out", "x"),
+        ("frobnicate",),
+    ],
+)
+def test_bad_arguments_one_line_no_traceback(args, tmp_path):
+    proc = run(*args)
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "error" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_data_is_a_clear_error(tmp_path):
+    proc = run("compare", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "was not found" in proc.stderr and "MNIST_ESTIMATORS_DATA" in proc.stderr
+
+
+def test_datasets_lists_sources(mnist_dir):
+    proc = run("datasets", "--json", env={"MNIST_ESTIMATORS_DATA": str(mnist_dir)})
+    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert rows["mnist"]["train"] == 19690 and rows["mnist"]["complete"] is False
+    text = run("datasets", env={"MNIST_ESTIMATORS_DATA": str(mnist_dir)}).stdout
+    assert "INCOMPLETE" in text and "19,690 of 60,000" in text
+
+
+def test_compare_end_to_end_and_resume(tmp_path):
+    args = ("compare", "--dataset", "digits", "--cv", "2", "--epochs", "1", "--max-samples", "200",
+            "--max-test-samples", "100", "--out", str(tmp_path), "--no-progress")
+    proc = run(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert "Report:" in proc.stdout and (tmp_path / "report.md").is_file() and (tmp_path / "results.csv").is_file()
+    assert "CNN" in proc.stdout and "LSTM" in proc.stdout
+    again = run(*args)
+    assert again.returncode == 0 and "Report:" in again.stdout
+    changed = run(*args[:-3], "--epochs", "2", "--out", str(tmp_path), "--no-progress")
+    assert changed.returncode == 1 and "different comparison" in changed.stderr
+
+
+def test_grid_search_with_fastest_refit(tmp_path):
+    proc = run("grid-search", "--model", "cnn", "--dataset", "digits", "--param", "filters=2,4", "--param", "dense_units=8",
+               "--cv", "2", "--epochs", "1", "--max-samples", "200", "--max-test-samples", "100",
+               "--refit", "fastest-within=0.5", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    best = json.loads((tmp_path / "best.json").read_text())
+    assert "FastestWithinTolerance" in best["refit"] and 0 <= best["test_accuracy"] <= 1
+    assert (tmp_path / "cv_results.csv").read_text().count("\n") == 3
