@@ -298,7 +298,10 @@ def cmd_grid_search(args) -> int:
     table["fit_time_s"] = -table.pop("mean_test_neg_fit_time")
     table["predict_s_per_1000"] = -table.pop("mean_test_neg_predict_time")
     table.to_csv(out / "cv_results.csv", index=False)
-    test_acc = float(search.score(Xt, yt)) if len(yt) else None
+    from sklearn.metrics import accuracy_score
+
+    # GridSearchCV.score has no scorer when refit is a callable: score the refit model directly.
+    test_acc = float(accuracy_score(yt, search.predict(Xt)))
     best = {
         "best_index": int(search.best_index_),
         "best_params": {k: v for k, v in search.best_params_.items()},

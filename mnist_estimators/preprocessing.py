@@ -90,7 +90,9 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_scaled : ndarray of float32, same shape as ``X``
         """
         check_is_fitted(self)
-        X, sample_shape = check_images(self, X, reset=False, dtype="numeric", ensure_all_finite=False)
+        X, sample_shape = check_images(
+            self, X, reset=False, dtype="numeric", ensure_all_finite=False
+        )
         self._check_range(X)
         out = X.astype(np.float32, copy=True)
         if self.clip:

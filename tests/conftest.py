@@ -35,7 +35,9 @@ def mnist_small(mnist_dir):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IncompleteDatasetWarning)
-        X, y = load_mnist("train", return_X_y=True, data_dir=mnist_dir, n_samples=2000, random_state=0)
+        X, y = load_mnist(
+            "train", return_X_y=True, data_dir=mnist_dir, n_samples=2000, random_state=0
+        )
     Xt, yt = load_mnist("test", return_X_y=True, data_dir=mnist_dir, n_samples=1000, random_state=0)
     return X, y, Xt, yt
 

@@ -61,7 +61,12 @@ def test_defaults_reproduce_reference_architectures(small):
     kinds = [type(layer).__name__ for layer in cnn.layers[1:]]
     assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "Flatten", "Dense", "Dropout", "Dense"]
     conv1, _, conv2, _, dense, drop, out = cnn.layers[1:]
-    assert (conv1.filters, conv1.kernel_size, conv2.filters, conv2.kernel_size) == (32, (3, 3), 64, (3, 3))
+    assert (conv1.filters, conv1.kernel_size, conv2.filters, conv2.kernel_size) == (
+        32,
+        (3, 3),
+        64,
+        (3, 3),
+    )
     assert (dense.units, drop.rate, out.units) == (128, 0.5, 10)
     assert cnn.optimizer.__class__.__name__ == "Adam"
     assert float(cnn.optimizer.learning_rate) == pytest.approx(0.001)
@@ -99,14 +104,19 @@ def test_grid_search_over_two_architecture_params(small):
     search = GridSearchCV(make_cnn_pipeline(**TINY), grid, cv=2).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
     assert search.best_params_["cnnclassifier__filters"] in (4, 8)
-    assert search.best_estimator_[-1].model_.layers[1].filters == search.best_params_["cnnclassifier__filters"]
+    assert (
+        search.best_estimator_[-1].model_.layers[1].filters
+        == search.best_params_["cnnclassifier__filters"]
+    )
     assert 0 <= search.score(Xt, yt) <= 1
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
 def test_string_and_noncontiguous_labels(cls, small):
     X, y, Xt, _ = small
-    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    names = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
     clf = cls(**TINY).fit(X / 255.0, names[y])
     assert list(clf.classes_) == sorted(names)
     assert set(clf.predict(Xt / 255.0)) <= set(names)
@@ -146,7 +156,9 @@ def test_image_shaped_input_and_explicit_layout(small):
 
 def test_early_stopping_uses_validation_data(small):
     X, y, Xt, yt = small
-    clf = CNNClassifier(epochs=30, early_stopping=True, patience=1, random_state=0, learning_rate=0.05)
+    clf = CNNClassifier(
+        epochs=30, early_stopping=True, patience=1, random_state=0, learning_rate=0.05
+    )
     clf.fit(X / 255.0, y, validation_data=(Xt / 255.0, yt))
     assert "val_loss" in clf.history_ and clf.n_iter_ < 30
 
@@ -184,7 +196,9 @@ def test_pipeline_rejects_negative_pixels_and_nan(small):
         PixelScaler().fit_transform(np.array([[0, np.inf]]))
     with pytest.raises(ValueError, match="above max_value=255"):
         PixelScaler().fit_transform(np.array([[0, 300]]))
-    np.testing.assert_array_equal(PixelScaler(clip=True).fit_transform(np.array([[-5, 300]])), [[0, 1]])
+    np.testing.assert_array_equal(
+        PixelScaler(clip=True).fit_transform(np.array([[-5, 300]])), [[0, 1]]
+    )
 
 
 def test_pixel_scaler_keeps_float32_and_pandas_output():

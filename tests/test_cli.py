@@ -13,7 +13,11 @@ import pytest
 def run(*args, env=None, timeout=600):
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "mnist_estimators.cli", *args], capture_output=True, text=True, timeout=timeout, env=full_env
+        [sys.executable, "-m", "mnist_estimators.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
     )
 
 
@@ -22,7 +26,17 @@ def test_help_is_complete():
     for word in ("compare", "grid-search", "datasets", "MNIST_ESTIMATORS_DATA"):
         assert word in out
     sub = run("compare", "--help").stdout
-    for flag in ("--dataset", "--models", "--cv", "--epochs", "--batch-size", "--max-samples", "--random-state", "--out", "--n-jobs"):
+    for flag in (
+        "--dataset",
+        "--models",
+        "--cv",
+        "--epochs",
+        "--batch-size",
+        "--max-samples",
+        "--random-state",
+        "--out",
+        "--n-jobs",
+    ):
         assert flag in sub
 
 
@@ -33,8 +47,28 @@ def test_help_is_complete():
         ("compare", "--cv", "1", "--out", "x", "--dataset", "digits"),
         ("compare", "--epochs", "zero", "--out", "x"),
         ("grid-search", "--model", "cnn", "--param", "filters", "--out", "x"),
-        ("grid-search", "--model", "cnn", "--param", "nope=1,2", "--out", "x", "--dataset", "digits"),
-        ("grid-search", "--model", "cnn", "--param", "filters=2", "--refit", "fastest", "--out", "x"),
+        (
+            "grid-search",
+            "--model",
+            "cnn",
+            "--param",
+            "nope=1,2",
+            "--out",
+            "x",
+            "--dataset",
+            "digits",
+        ),
+        (
+            "grid-search",
+            "--model",
+            "cnn",
+            "--param",
+            "filters=2",
+            "--refit",
+            "fastest",
+            "--out",
+            "x",
+        ),
         ("frobnicate",),
     ],
 )
@@ -61,11 +95,29 @@ def test_datasets_lists_sources(mnist_dir):
 
 
 def test_compare_end_to_end_and_resume(tmp_path):
-    args = ("compare", "--dataset", "digits", "--cv", "2", "--epochs", "1", "--max-samples", "200",
-            "--max-test-samples", "100", "--out", str(tmp_path), "--no-progress")
+    args = (
+        "compare",
+        "--dataset",
+        "digits",
+        "--cv",
+        "2",
+        "--epochs",
+        "1",
+        "--max-samples",
+        "200",
+        "--max-test-samples",
+        "100",
+        "--out",
+        str(tmp_path),
+        "--no-progress",
+    )
     proc = run(*args)
     assert proc.returncode == 0, proc.stderr
-    assert "Report:" in proc.stdout and (tmp_path / "report.md").is_file() and (tmp_path / "results.csv").is_file()
+    assert (
+        "Report:" in proc.stdout
+        and (tmp_path / "report.md").is_file()
+        and (tmp_path / "results.csv").is_file()
+    )
     assert "CNN" in proc.stdout and "LSTM" in proc.stdout
     again = run(*args)
     assert again.returncode == 0 and "Report:" in again.stdout
@@ -74,9 +126,29 @@ def test_compare_end_to_end_and_resume(tmp_path):
 
 
 def test_grid_search_with_fastest_refit(tmp_path):
-    proc = run("grid-search", "--model", "cnn", "--dataset", "digits", "--param", "filters=2,4", "--param", "dense_units=8",
-               "--cv", "2", "--epochs", "1", "--max-samples", "200", "--max-test-samples", "100",
-               "--refit", "fastest-within=0.5", "--out", str(tmp_path))
+    proc = run(
+        "grid-search",
+        "--model",
+        "cnn",
+        "--dataset",
+        "digits",
+        "--param",
+        "filters=2,4",
+        "--param",
+        "dense_units=8",
+        "--cv",
+        "2",
+        "--epochs",
+        "1",
+        "--max-samples",
+        "200",
+        "--max-test-samples",
+        "100",
+        "--refit",
+        "fastest-within=0.5",
+        "--out",
+        str(tmp_path),
+    )
     assert proc.returncode == 0, proc.stderr
     best = json.loads((tmp_path / "best.json").read_text())
     assert "FastestWithinTolerance" in best["refit"] and 0 <= best["test_accuracy"] <= 1

@@ -18,28 +18,52 @@ def tiny(digits):
 
 
 def _models():
-    return {"cnn": make_cnn_pipeline(epochs=1, random_state=0), "lstm": make_lstm_pipeline(units=16, epochs=1, random_state=0)}
+    return {
+        "cnn": make_cnn_pipeline(epochs=1, random_state=0),
+        "lstm": make_lstm_pipeline(units=16, epochs=1, random_state=0),
+    }
 
 
 @pytest.fixture(scope="module")
 def result(tiny, tmp_path_factory):
     X, y, Xt, yt = tiny
     out = tmp_path_factory.mktemp("cmp")
-    return compare_models(_models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=out, progress=False), out
+    return compare_models(
+        _models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=out, progress=False
+    ), out
 
 
 def test_every_field(result, tiny):
     res, _ = result
     f = res.folds
     assert list(f.model.unique()) == ["cnn", "lstm"] and sorted(f.fold.unique()) == [0, 1]
-    for col in ("accuracy", "log_loss", "fit_time", "predict_time", "train_images_per_s", "predict_images_per_s", "epochs"):
+    for col in (
+        "accuracy",
+        "log_loss",
+        "fit_time",
+        "predict_time",
+        "train_images_per_s",
+        "predict_images_per_s",
+        "epochs",
+    ):
         assert f[col].notna().all() and (f[col] > 0).all(), col
     s = res.summary
-    for col in ("accuracy_mean", "accuracy_std", "fit_time_mean", "log_loss_std", "n_params", "test_accuracy", "test_log_loss", "test_fit_time"):
+    for col in (
+        "accuracy_mean",
+        "accuracy_std",
+        "fit_time_mean",
+        "log_loss_std",
+        "n_params",
+        "test_accuracy",
+        "test_log_loss",
+        "test_fit_time",
+    ):
         assert col in s.columns, col
     assert s.loc["cnn", "n_params"] > s.loc["lstm", "n_params"] > 0
     assert len(res.histories["cnn"]) == 2
-    assert {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_time"} <= set(res.histories["cnn"][0])
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_time"} <= set(
+        res.histories["cnn"][0]
+    )
     t = res.test["lstm"]
     assert len(t["predictions"]) == 100 and np.asarray(t["confusion_matrix"]).sum() == 100
     assert t["accuracy"] == pytest.approx(np.mean(np.asarray(t["predictions"]) == tiny[3]))
@@ -51,7 +75,16 @@ def test_every_field(result, tiny):
 def test_report_files(result, tmp_path):
     res, _ = result
     written = res.save(tmp_path / "report")
-    for name in ("report.md", "results.csv", "results.json", "learning_curves", "training_time", "accuracy_vs_time", "confusion_matrices", "misclassified"):
+    for name in (
+        "report.md",
+        "results.csv",
+        "results.json",
+        "learning_curves",
+        "training_time",
+        "accuracy_vs_time",
+        "confusion_matrices",
+        "misclassified",
+    ):
         assert name in written and written[name].stat().st_size > 0, name
     md = written["report.md"].read_text()
     assert "| cnn |" in md and "McNemar" in md and "Nadeau-Bengio" in md and "![" in md
@@ -73,11 +106,19 @@ def test_resume_after_interruption_redoes_nothing(tiny, tmp_path, monkeypatch):
 
     monkeypatch.setattr(comparison, "_evaluate", flaky)
     with pytest.raises(KeyboardInterrupt):
-        compare_models(_models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False)
+        compare_models(
+            _models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False
+        )
     assert len(list((tmp_path / "folds").glob("*.json"))) == 2
     calls.clear()
-    monkeypatch.setattr(comparison, "_evaluate", lambda name, model, *args: calls.append((name, args[-1])) or real(name, model, *args))
-    res = compare_models(_models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False)
+    monkeypatch.setattr(
+        comparison,
+        "_evaluate",
+        lambda name, model, *args: calls.append((name, args[-1])) or real(name, model, *args),
+    )
+    res = compare_models(
+        _models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False
+    )
     assert calls == [("lstm", 0), ("lstm", 1), ("cnn", "test"), ("lstm", "test")]
     assert len(res.folds) == 4
     calls.clear()
@@ -88,7 +129,10 @@ def test_resume_after_interruption_redoes_nothing(tiny, tmp_path, monkeypatch):
 def test_foreign_folder_is_refused(result, tiny):
     X, y, Xt, yt = tiny
     _, out = result
-    other = {"cnn": make_cnn_pipeline(epochs=2, random_state=0), "lstm": make_lstm_pipeline(units=16, epochs=1, random_state=0)}
+    other = {
+        "cnn": make_cnn_pipeline(epochs=2, random_state=0),
+        "lstm": make_lstm_pipeline(units=16, epochs=1, random_state=0),
+    }
     with pytest.raises(ComparisonConfigError, match="different comparison .*models"):
         compare_models(other, X, y, cv=2, X_test=Xt, y_test=yt, out_dir=out, progress=False)
     with pytest.raises(ComparisonConfigError, match="cv"):

@@ -106,7 +106,9 @@ def test_env_var_is_used(mnist_dir, monkeypatch, isolated, no_network):
 # -- Fashion-MNIST from Debian's package ---------------------------------------------------
 def test_fashion_mnist_from_debian(monkeypatch):
     monkeypatch.delenv("MNIST_ESTIMATORS_DATA", raising=False)
-    assert FASHION.is_dir(), "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
+    assert FASHION.is_dir(), (
+        "install Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)"
+    )
     bunch = load_fashion_mnist("all")
     assert bunch.data.shape == (70000, 784) and bunch.data.dtype == np.uint8
     assert bunch.origin == "system" and bunch.complete
@@ -129,8 +131,13 @@ def test_npz_source(tmp_path, isolated):
     data = write_tiny(tmp_path / "idx")
     folder = tmp_path / "npz"
     folder.mkdir()
-    np.savez(folder / "mnist.npz", x_train=data["train"][0], y_train=data["train"][1],
-             x_test=data["test"][0], y_test=data["test"][1])
+    np.savez(
+        folder / "mnist.npz",
+        x_train=data["train"][0],
+        y_train=data["train"][1],
+        x_test=data["test"][0],
+        y_test=data["test"][1],
+    )
     with pytest.warns(IncompleteDatasetWarning):
         bunch = load_mnist("test", data_dir=folder)
     np.testing.assert_array_equal(bunch.images, data["test"][0])
@@ -164,7 +171,9 @@ def _corrupt(folder: Path, case: str) -> str:
     raise AssertionError(case)
 
 
-@pytest.mark.parametrize("case", ["magic", "truncated", "too long", "bad gzip", "count mismatch", "dimensions"])
+@pytest.mark.parametrize(
+    "case", ["magic", "truncated", "too long", "bad gzip", "count mismatch", "dimensions"]
+)
 def test_corrupt_files_give_clear_errors(tmp_path, case, isolated):
     write_tiny(tmp_path / "d")
     pattern = _corrupt(tmp_path / "d", case)
@@ -194,11 +203,20 @@ def test_search_order(tmp_path, monkeypatch, isolated, no_network):
 
 def test_not_found_lists_places_and_does_not_hang(isolated, monkeypatch):
     monkeypatch.setenv("MNIST_ESTIMATORS_DOWNLOAD_TIMEOUT", "2")
-    monkeypatch.setattr(sources_mod, "KERAS_BASE_URL", "http://127.0.0.1:9/")  # discard port: refused
+    monkeypatch.setattr(
+        sources_mod, "KERAS_BASE_URL", "http://127.0.0.1:9/"
+    )  # discard port: refused
     with pytest.raises(DatasetNotFoundError) as info:
         load_mnist("test")
     msg = str(info.value)
-    for needle in ("MNIST_ESTIMATORS_DATA: not set", "cache:", "keras cache:", "download:", "data_dir=FOLDER", "t10k-images-idx3-ubyte.gz"):
+    for needle in (
+        "MNIST_ESTIMATORS_DATA: not set",
+        "cache:",
+        "keras cache:",
+        "download:",
+        "data_dir=FOLDER",
+        "t10k-images-idx3-ubyte.gz",
+    ):
         assert needle in msg, needle
     with pytest.raises(DatasetNotFoundError, match="download: disabled"):
         load_mnist("test", download_if_missing=False)
@@ -232,14 +250,23 @@ class _Server:
 
 def test_download_verifies_checksum_and_caches(isolated, tmp_path, monkeypatch):
     data = write_tiny(tmp_path / "src")
-    np.savez(tmp_path / "mnist.npz", x_train=data["train"][0], y_train=data["train"][1],
-             x_test=data["test"][0], y_test=data["test"][1])
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=data["train"][0],
+        y_train=data["train"][1],
+        x_test=data["test"][0],
+        y_test=data["test"][1],
+    )
     body = (tmp_path / "mnist.npz").read_bytes()
     server = _Server({"mnist.npz": body})
     spec = sources_mod.DATASETS["mnist"]
 
     def remote(sha):
-        monkeypatch.setitem(sources_mod.DATASETS, "mnist", dataclasses.replace(spec, remote_files={"mnist.npz": sha}))
+        monkeypatch.setitem(
+            sources_mod.DATASETS,
+            "mnist",
+            dataclasses.replace(spec, remote_files={"mnist.npz": sha}),
+        )
 
     try:
         monkeypatch.setattr(sources_mod, "KERAS_BASE_URL", server.url)
@@ -278,7 +305,9 @@ def test_as_frame_and_stratified_reproducible_subset(mnist_dir):
 
 def test_digits_images_format():
     bunch = load_digits_images("all")
-    assert bunch.data.shape == (1797, 64) and bunch.data.dtype == np.uint8 and bunch.data.max() == 255
+    assert (
+        bunch.data.shape == (1797, 64) and bunch.data.dtype == np.uint8 and bunch.data.max() == 255
+    )
     X_tr, _ = load_digits_images("train", return_X_y=True)
     X_te, _ = load_digits_images("test", return_X_y=True)
     assert len(X_tr) + len(X_te) == 1797

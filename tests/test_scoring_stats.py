@@ -35,12 +35,21 @@ def test_scorers_and_refit_in_a_real_grid_search(digits):
     X, y = digits
     grid = {"cnnclassifier__filters": [2, 8]}
     refit = FastestWithinTolerance(tolerance=1.0)  # everything is "as good": the fastest wins
-    search = GridSearchCV(make_cnn_pipeline(epochs=1, random_state=0), grid, scoring=TIMING_SCORING, refit=refit, cv=2)
+    search = GridSearchCV(
+        make_cnn_pipeline(epochs=1, random_state=0), grid, scoring=TIMING_SCORING, refit=refit, cv=2
+    )
     search.fit(X[:400], y[:400])
     res = search.cv_results_
-    for key in ("mean_test_accuracy", "mean_test_neg_fit_time", "mean_test_neg_predict_time", "mean_test_tradeoff"):
+    for key in (
+        "mean_test_accuracy",
+        "mean_test_neg_fit_time",
+        "mean_test_neg_predict_time",
+        "mean_test_tradeoff",
+    ):
         assert key in res
-    assert np.all(res["mean_test_neg_fit_time"] < 0) and np.all(res["mean_test_neg_predict_time"] < 0)
+    assert np.all(res["mean_test_neg_fit_time"] < 0) and np.all(
+        res["mean_test_neg_predict_time"] < 0
+    )
     assert search.best_index_ == int(np.argmax(res["mean_test_neg_fit_time"]))
     strict = FastestWithinTolerance(tolerance=0.0)(res)
     assert res["mean_test_accuracy"][strict] == res["mean_test_accuracy"].max()
@@ -60,7 +69,9 @@ def test_predict_time_scorer_with_controlled_clock(digits):
     X, y = digits
     pipe = make_cnn_pipeline(epochs=1, random_state=0).fit(X[:100], y[:100])
     assert PredictTimeScorer(clock=FakeClock(0.4))(pipe, X[:500], y[:500]) == pytest.approx(-0.8)
-    assert PredictTimeScorer(per=1, clock=FakeClock(1.0))(pipe, X[:4], y[:4]) == pytest.approx(-0.25)
+    assert PredictTimeScorer(per=1, clock=FakeClock(1.0))(pipe, X[:4], y[:4]) == pytest.approx(
+        -0.25
+    )
 
 
 class _Fixed:
@@ -75,15 +86,21 @@ def test_accuracy_time_tradeoff_semantics():
     y = np.array([0, 1, 1, 1])
     est = _Fixed(fit_time=180.0, predictions=[0, 1, 1, 0])  # accuracy 0.75, 3 minutes
     assert AccuracyTimeTradeoff(cost_per_minute=0.01)(est, None, y) == pytest.approx(0.72)
-    assert AccuracyTimeTradeoff(cost_per_minute=0.01, budget_minutes=2)(est, None, y) == pytest.approx(0.74)
-    assert AccuracyTimeTradeoff(cost_per_minute=0.01, budget_minutes=5)(est, None, y) == pytest.approx(0.75)
+    assert AccuracyTimeTradeoff(cost_per_minute=0.01, budget_minutes=2)(
+        est, None, y
+    ) == pytest.approx(0.74)
+    assert AccuracyTimeTradeoff(cost_per_minute=0.01, budget_minutes=5)(
+        est, None, y
+    ) == pytest.approx(0.75)
     with pytest.raises(AttributeError, match="fit_time_"):
         neg_fit_time_scorer(object(), None, None)
 
 
 def test_fastest_within_tolerance_rules():
-    res = {"mean_test_accuracy": np.array([0.990, 0.9885, 0.980, np.nan]),
-           "mean_fit_time": np.array([100.0, 50.0, 1.0, 0.1])}
+    res = {
+        "mean_test_accuracy": np.array([0.990, 0.9885, 0.980, np.nan]),
+        "mean_fit_time": np.array([100.0, 50.0, 1.0, 0.1]),
+    }
     assert FastestWithinTolerance(0.002)(res) == 1
     assert FastestWithinTolerance(0.0)(res) == 0
     assert FastestWithinTolerance(0.02)(res) == 2
