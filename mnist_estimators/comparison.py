@@ -99,20 +99,17 @@ def _config(models, X, y, X_test, y_test, cv, random_state, monitor) -> dict:
 
 def _check_out_dir(out_dir: Path, config: dict) -> None:
     path = out_dir / CONFIG_FILE
-    if path.exists():
-        stored = json.loads(path.read_text())
-        if stored != json.loads(json.dumps(config, default=_json_default)):
-            diff = sorted(
-                k
-                for k in set(stored) | set(config)
-                if stored.get(k) != json.loads(json.dumps(config.get(k), default=_json_default))
-            )
-            raise ComparisonConfigError(
-                f"{out_dir} holds results of a different comparison (differs in: "
-                f"{', '.join(diff)}). Use a new output folder, or delete {out_dir} to start over."
-            )
-    else:
+    if not path.exists():
         _write_json(path, config)
+        return
+    stored = json.loads(path.read_text())
+    wanted = json.loads(json.dumps(config, default=_json_default))  # as it would be stored
+    if stored != wanted:
+        diff = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
+        raise ComparisonConfigError(
+            f"{out_dir} holds results of a different comparison (differs in: "
+            f"{', '.join(diff)}). Use a new output folder, or delete {out_dir} to start over."
+        )
 
 
 # -- one unit of work -----------------------------------------------------------
