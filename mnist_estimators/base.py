@@ -9,8 +9,10 @@ classifier (see :mod:`mnist_estimators._compat`) that
   every architecture and training choice can be tuned by ``GridSearchCV``;
 * records per-epoch loss, accuracy, validation metrics and wall time in
   ``history_`` and the total training time in ``fit_time_``;
-* frees Keras' global state before each fresh fit, so memory stays flat over
-  the many fits of cross-validation and grid search.
+* frees Keras' global state before each fresh fit, and the gradient
+  functions TensorFlow registers for good while tracing a training step (see
+  :func:`mnist_estimators._tf.keras_training`), so memory stays flat over the
+  many fits of cross-validation and grid search.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from . import _clock
 from ._compat import ScikerasClassifierCompat, check_is_fitted
-from ._tf import keras, native_logs_silenced, release_keras_state, seeded
+from ._tf import keras, keras_training, native_logs_silenced, release_keras_state, seeded
 from ._validation import (
     check_images,
     check_sample_shape,
@@ -172,10 +174,11 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self
         """
         self._check_params()
-        release_keras_state()
-        start = _clock.now()
-        super().fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
-        self.fit_time_ = _clock.now() - start
+        with keras_training():
+            release_keras_state()
+            start = _clock.now()
+            super().fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+            self.fit_time_ = _clock.now() - start
         return self
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -194,9 +197,10 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self
         """
         self._check_params()
-        start = _clock.now()
-        super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
-        self.fit_time_ = getattr(self, "fit_time_", 0.0) + _clock.now() - start
+        with keras_training():
+            start = _clock.now()
+            super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+            self.fit_time_ = getattr(self, "fit_time_", 0.0) + _clock.now() - start
         return self
 
     def _check_params(self) -> None:
