@@ -125,6 +125,22 @@ def test_tiny_idx_round_trip(tmp_path, gz, no_network, isolated):
     X, y = load_mnist("train", return_X_y=True, data_dir=tmp_path / "d")
     np.testing.assert_array_equal(X, data["train"][0].reshape(30, 784))
     np.testing.assert_array_equal(y, data["train"][1])
+    with pytest.warns(IncompleteDatasetWarning):
+        X, y = load_mnist("all", return_X_y=True, data_dir=tmp_path / "d")
+    images = np.concatenate([data["train"][0], data["test"][0]])  # "all" is train then test
+    np.testing.assert_array_equal(X, images.reshape(len(images), 784))
+    np.testing.assert_array_equal(y, np.concatenate([data["train"][1], data["test"][1]]))
+
+
+def test_read_idx_into_a_buffer_checks_its_shape(tmp_path):
+    data = write_tiny(tmp_path / "d")
+    path = next((tmp_path / "d").glob("train-images*"))
+    out = np.zeros((31, 28, 28), dtype=np.uint8)
+    read_idx(path, out=out[1:])
+    np.testing.assert_array_equal(out[1:], data["train"][0])
+    assert not out[0].any()
+    with pytest.raises(DataFileError, match=r"buffer to read into is uint8 \(29, 28, 28\)"):
+        read_idx(path, out=out[2:])
 
 
 def test_npz_source(tmp_path, isolated):

@@ -19,6 +19,10 @@ from .errors import DataFileError
 
 __all__ = ["IDX_TYPES", "read_idx", "read_idx_header"]
 
+#: Bytes per read: gzip's readinto decompresses into a temporary bytes object
+#: of the requested size, so one whole-file read would double peak memory.
+_READ_CHUNK = 1 << 20
+
 IDX_TYPES = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
@@ -86,7 +90,9 @@ def read_idx_header(path: str | Path) -> tuple[np.dtype, tuple[int, ...]]:
         raise DataFileError(f"{path}: unreadable ({exc}). Delete it and fetch it again.") from exc
 
 
-def read_idx(path: str | Path, *, ndim: int | None = None) -> np.ndarray:
+def read_idx(
+    path: str | Path, *, ndim: int | None = None, out: np.ndarray | None = None
+) -> np.ndarray:
     """Read a whole IDX file into a NumPy array.
 
     Parameters
@@ -95,6 +101,9 @@ def read_idx(path: str | Path, *, ndim: int | None = None) -> np.ndarray:
         An IDX file, gzip-compressed or raw.
     ndim : int, optional
         Expected number of dimensions (3 for images, 1 for labels).
+    out : ndarray, optional
+        A C-contiguous array of exactly the file's shape and type to read
+        into (a slice of a larger buffer, say), so that no copy is made.
 
     Returns
     -------
@@ -126,11 +135,17 @@ def read_idx(path: str | Path, *, ndim: int | None = None) -> np.ndarray:
                     f"{path}: has {len(shape)} dimensions {shape}, expected {ndim} "
                     f"({'images: count, rows, columns' if ndim == 3 else 'labels: count'})."
                 )
-            out = np.empty(shape, dtype=dtype)
+            if out is None:
+                out = np.empty(shape, dtype=dtype)
+            elif out.shape != shape or out.dtype != dtype or not out.flags.c_contiguous:
+                raise DataFileError(
+                    f"{path}: holds {dtype} values of shape {shape}, but the buffer to read "
+                    f"into is {out.dtype} {out.shape}: the file changed while being read."
+                )
             buffer = memoryview(out.reshape(-1)).cast("B")
             filled = 0
             while filled < len(buffer):
-                n = f.readinto(buffer[filled:])
+                n = f.readinto(buffer[filled : filled + _READ_CHUNK])
                 if not n:
                     break
                 filled += n

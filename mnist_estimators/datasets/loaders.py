@@ -88,10 +88,7 @@ def _load_idx_dataset(
 ):
     splits = _check_split(split)
     source: Source = find_source(spec, data_dir, download_if_missing=download_if_missing)
-    parts = [source.read(s) for s in splits]
-    images = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
-    labels = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts])
-    del parts
+    images, labels = source.read(*splits)
     counts = {s: int(n) for s, n in zip(splits, _split_sizes(source, splits, labels), strict=True)}
     complete = all(counts[s] == spec.n_official[s] for s in splits)
     notes = []

@@ -133,19 +133,37 @@ class Source:
                 return {s: int(z[f"y_{s}"].shape[0]) for s in SPLITS}
         return {s: read_idx_header(self.files[s][1])[1][0] for s in SPLITS}
 
-    def read(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        """Images ``(n, h, w)`` uint8 and labels ``(n,)`` of one split."""
+    def read(self, *splits: str) -> tuple[np.ndarray, np.ndarray]:
+        """Images ``(n, h, w)`` uint8 and labels ``(n,)`` of the splits, in order.
+
+        IDX images of several splits are read straight into one buffer sized
+        from the headers, so loading "all" costs the raw size, not twice it.
+        """
         if self.is_npz:
-            return _read_npz(self.files["npz"], split)
-        images_path, labels_path = self.files[split]
-        images = read_idx(images_path, ndim=3)
-        labels = read_idx(labels_path, ndim=1)
-        if images.shape[0] != labels.shape[0]:
+            parts = [_read_npz(self.files["npz"], s) for s in splits]
+            if len(parts) == 1:
+                return parts[0]
+            return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        headers = [read_idx_header(self.files[s][0]) for s in splits]
+        dtype, first = headers[0]
+        if any(d != dtype or shape[1:] != first[1:] for d, shape in headers):
             raise DataFileError(
-                f"{images_path} holds {images.shape[0]} images but {labels_path} holds "
-                f"{labels.shape[0]} labels; the two files must come from the same release."
+                f"{self.path}: the image files of splits {splits} differ in type or image "
+                f"size ({headers}); they must come from the same data set."
             )
-        return images, labels
+        images = np.empty((sum(shape[0] for _, shape in headers), *first[1:]), dtype=dtype)
+        labels, start = [], 0
+        for split, (_, shape) in zip(splits, headers, strict=True):
+            images_path, labels_path = self.files[split]
+            read_idx(images_path, ndim=3, out=images[start : start + shape[0]])
+            labels.append(read_idx(labels_path, ndim=1))
+            if labels[-1].shape[0] != shape[0]:
+                raise DataFileError(
+                    f"{images_path} holds {shape[0]} images but {labels_path} holds "
+                    f"{labels[-1].shape[0]} labels; the two files must come from the same release."
+                )
+            start += shape[0]
+        return images, labels[0] if len(labels) == 1 else np.concatenate(labels)
 
 
 def _read_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
