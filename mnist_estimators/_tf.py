@@ -5,7 +5,9 @@ Importing TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil before
 ``ABSL_MIN_LOG_LEVEL``) filters (abseil/abseil-cpp#1957). So this module
 imports TensorFlow, and runs a tiny warm-up that triggers its other one-time
 notices (device init, tf.data), with file descriptor 2 pointed at /dev/null.
-Python exceptions still propagate; nothing later is silenced. Set
+Python exceptions still propagate; nothing later is silenced. Every module
+of the package that needs TensorFlow, Keras or scikeras imports them from
+here, so that the first import is always the silenced one. Set
 ``MNIST_ESTIMATORS_TF_LOGS=1`` to see everything.
 """
 
@@ -61,6 +63,7 @@ with native_logs_silenced():
     import keras
     import tensorflow as tf
     from scikeras.utils.random_state import tensorflow_random_state
+    from scikeras.wrappers import KerasClassifier
 
     tf.config.list_logical_devices()
     for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(lambda v: v, num_parallel_calls=2):
@@ -75,6 +78,7 @@ except ImportError:  # pragma: no cover
     pass
 
 __all__ = [
+    "KerasClassifier",
     "keras",
     "keras_training",
     "native_logs_silenced",

@@ -17,17 +17,24 @@ classifier (see :mod:`mnist_estimators._compat`) that
 
 from __future__ import annotations
 
+import string
 from numbers import Integral, Real
 
 import numpy as np
-from scikeras.wrappers import KerasClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from . import _clock
 from ._compat import ScikerasClassifierCompat, check_is_fitted
-from ._tf import keras, keras_training, native_logs_silenced, release_keras_state, seeded
+from ._tf import (
+    KerasClassifier,
+    keras,
+    keras_training,
+    native_logs_silenced,
+    release_keras_state,
+    seeded,
+)
 from ._validation import (
     check_images,
     check_sample_shape,
@@ -35,19 +42,36 @@ from ._validation import (
     resolve_image_shape,
     to_layout,
 )
-from .callbacks import EpochTimer
+from .callbacks import CosineLearningRate, EpochTimer
 
-__all__ = ["OPTIMIZERS", "KerasImageClassifier"]
+__all__ = ["LR_SCHEDULES", "OPTIMIZERS", "REFERENCE_TRAINING", "KerasImageClassifier"]
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+LR_SCHEDULES = ("constant", "cosine")
 
-COMMON_PARAMS_DOC = """\
+#: The reference notebook's training setting. The CNN's defaults equal it; the
+#: LSTM's defaults differ by measurement (docs/results.md), and
+#: ``LSTMClassifier(**REFERENCE_TRAINING)`` trains exactly as the reference did.
+REFERENCE_TRAINING = {
+    "learning_rate": 0.001,
+    "lr_schedule": "constant",
+    "batch_size": 32,
+    "standardize": False,
+}
+
+_COMMON_PARAMS_DOC = """\
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
-    learning_rate : float, default=0.001
-        Optimizer learning rate (0.001 is Keras' Adam default, the reference's).
-    batch_size : int, default=32
-        Images per gradient step (32 is Keras' default, the reference's).
+    learning_rate : float, default=$learning_rate
+        Optimizer learning rate (the reference used 0.001, Keras' Adam default).
+    lr_schedule : {"constant", "cosine"}, default="$lr_schedule"
+        "constant" keeps ``learning_rate`` throughout (the reference). "cosine"
+        lowers it batch by batch from ``learning_rate`` to 0 along a half cosine
+        over the epochs of one ``fit`` (:class:`~mnist_estimators.callbacks.CosineLearningRate`).
+        ``partial_fit`` always uses the constant rate: it cannot know how many
+        calls will follow.
+    batch_size : int, default=$batch_size
+        Images per gradient step (the reference used 32, Keras' default).
     epochs : int, default=5
         Passes over the training data (at most, with ``early_stopping``).
     validation_fraction : float, default=0.0
@@ -61,6 +85,11 @@ COMMON_PARAMS_DOC = """\
         best epoch's weights.
     patience : int, default=2
         Epochs without improvement before early stopping.
+    standardize : bool, default=$standardize
+        Start the network with a ``keras.layers.Normalization`` layer that
+        subtracts the training images' mean pixel value and divides by their
+        standard deviation (one scalar each, learnt in ``fit``, or in the first
+        ``partial_fit``). False feeds the network its input as is.
     image_shape : "auto" or tuple of int, default="auto"
         Shape of one image, used when X is flat. "auto": a square
         single-channel image if the number of features is a perfect square,
@@ -71,6 +100,19 @@ COMMON_PARAMS_DOC = """\
     verbose : int, default=0
         Keras' per-epoch output: 0 silent, 1 progress bar, 2 one line per epoch.
 """
+
+
+def common_params_doc(
+    *, learning_rate: float, lr_schedule: str, batch_size: int, standardize: bool
+) -> str:
+    """The numpydoc entries of the common parameters, with one class's defaults."""
+    return string.Template(_COMMON_PARAMS_DOC).substitute(
+        learning_rate=learning_rate,
+        lr_schedule=lr_schedule,
+        batch_size=batch_size,
+        standardize=standardize,
+    )
+
 
 COMMON_ATTRIBUTES_DOC = """\
     classes_ : ndarray of shape (n_classes,)
@@ -118,6 +160,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     """
 
     _layout = "image"
+    _network_name = "network"
     #: Images per batch at prediction time; does not change results.
     _predict_batch_size = 1024
 
@@ -126,28 +169,33 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         *,
         optimizer="adam",
         learning_rate=0.001,
+        lr_schedule="constant",
         batch_size=32,
         epochs=5,
         validation_fraction=0.0,
         early_stopping=False,
         patience=2,
+        standardize=False,
         image_shape="auto",
         random_state=None,
         verbose=0,
     ):
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.batch_size = batch_size
         self.epochs = epochs
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.patience = patience
+        self.standardize = standardize
         self.image_shape = image_shape
         self.random_state = random_state
         self.verbose = verbose
 
     # -- hooks for subclasses -------------------------------------------------
-    def _build_network(self, input_shape: tuple[int, ...], n_classes: int) -> keras.Model:
+    def _build_network(self, x, n_classes: int):
+        """Return the output tensor of the network applied to input tensor ``x``."""
         raise NotImplementedError
 
     def _check_model_params(self) -> None:
@@ -209,6 +257,14 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             raise ValueError(
                 f"{owner}: optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}."
             )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"{owner}: lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}."
+            )
+        if not isinstance(self.standardize, bool | np.bool_):
+            raise ValueError(
+                f"{owner}: standardize must be True or False, got {self.standardize!r}."
+            )
         _check_number(owner, "learning_rate", self.learning_rate, float, 0, low_open=True)
         _check_number(owner, "batch_size", self.batch_size, int, 1)
         _check_number(owner, "epochs", self.epochs, int, 1)
@@ -252,8 +308,15 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         """Build and compile the network (called by scikeras in ``fit``)."""
         if self._random_state is not None:
             keras.utils.set_random_seed(self._random_state)
-        input_shape = to_layout(np.empty((1, self.n_features_in_)), self.image_shape_, self._layout)
-        model = self._build_network(input_shape.shape[1:], int(self.n_classes_))
+        sample = to_layout(np.empty((1, self.n_features_in_)), self.image_shape_, self._layout)
+        inputs = keras.Input(shape=sample.shape[1:])
+        x = (
+            keras.layers.Normalization(axis=None, name="standardize")(inputs)
+            if self.standardize
+            else inputs
+        )
+        outputs = self._build_network(x, int(self.n_classes_))
+        model = keras.Model(inputs, outputs, name=self._network_name)
         optimizer = keras.optimizers.get(
             {"class_name": self.optimizer, "config": {"learning_rate": float(self.learning_rate)}}
         )
@@ -266,6 +329,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         if kwargs:
             raise TypeError(f"Unexpected fit arguments: {sorted(kwargs)}.")
         callbacks: list = [EpochTimer()]
+        if self.lr_schedule == "cosine" and not warm_start:  # partial_fit: no horizon known
+            callbacks.append(CosineLearningRate(self.learning_rate))
         val = None
         if validation_data is not None:
             if self.validation_fraction:
@@ -280,6 +345,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             val = (X_val, self.target_encoder_.transform(y_val))
         elif self.validation_fraction:
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)
+        if self.standardize and (not warm_start or initial_epoch == 0):
+            self.model_.get_layer("standardize").adapt(X)
         if self.early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(

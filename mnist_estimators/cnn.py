@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._tf import keras
-from .base import COMMON_ATTRIBUTES_DOC, COMMON_PARAMS_DOC, KerasImageClassifier, _check_number
+from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, _check_number, common_params_doc
 
 __all__ = ["CNNClassifier"]
 
@@ -36,7 +36,9 @@ class CNNClassifier(KerasImageClassifier):
     dropout : float, default=0.5
         Dropout rate before the output layer.
 """
-        + COMMON_PARAMS_DOC
+        + common_params_doc(
+            learning_rate=0.001, lr_schedule="constant", batch_size=32, standardize=False
+        )
         + """
     Attributes
     ----------
@@ -54,6 +56,7 @@ class CNNClassifier(KerasImageClassifier):
     )
 
     _layout = "image"
+    _network_name = "cnn"
 
     def __init__(
         self,
@@ -66,11 +69,13 @@ class CNNClassifier(KerasImageClassifier):
         dropout=0.5,
         optimizer="adam",
         learning_rate=0.001,
+        lr_schedule="constant",
         batch_size=32,
         epochs=5,
         validation_fraction=0.0,
         early_stopping=False,
         patience=2,
+        standardize=False,
         image_shape="auto",
         random_state=None,
         verbose=0,
@@ -84,11 +89,13 @@ class CNNClassifier(KerasImageClassifier):
         super().__init__(
             optimizer=optimizer,
             learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
             batch_size=batch_size,
             epochs=epochs,
             validation_fraction=validation_fraction,
             early_stopping=early_stopping,
             patience=patience,
+            standardize=standardize,
             image_shape=image_shape,
             random_state=random_state,
             verbose=verbose,
@@ -100,10 +107,8 @@ class CNNClassifier(KerasImageClassifier):
             _check_number(owner, name, getattr(self, name), int, 1)
         _check_number(owner, "dropout", self.dropout, float, 0, 1)
 
-    def _build_network(self, input_shape, n_classes):
-        h, w, _ = input_shape
-        inputs = keras.Input(shape=input_shape)
-        x = inputs
+    def _build_network(self, x, n_classes):
+        h, w, _ = x.shape[1:]
         for i in range(self.conv_layers):
             kernel = (min(self.kernel_size, h), min(self.kernel_size, w))
             x = keras.layers.Conv2D(self.filters * 2**i, kernel, activation="relu")(x)
@@ -115,5 +120,4 @@ class CNNClassifier(KerasImageClassifier):
         x = keras.layers.Flatten()(x)
         x = keras.layers.Dense(self.dense_units, activation="relu")(x)
         x = keras.layers.Dropout(self.dropout)(x)
-        outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
-        return keras.Model(inputs, outputs, name="cnn")
+        return keras.layers.Dense(n_classes, activation="softmax")(x)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._tf import keras
-from .base import COMMON_ATTRIBUTES_DOC, COMMON_PARAMS_DOC, KerasImageClassifier, _check_number
+from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, _check_number, common_params_doc
 
 __all__ = ["LSTMClassifier"]
 
@@ -12,9 +12,15 @@ class LSTMClassifier(KerasImageClassifier):
     __doc__ = (
         """LSTM image classifier with the scikit-learn API: rows are time steps.
 
-    The defaults are the reference notebook's network: LSTM(128) reading the
-    28 rows of 28 pixels -> Dropout(0.5) -> Dense(n_classes, softmax), trained
-    with Adam on cross-entropy (sparse form) for 5 epochs in batches of 32.
+    The network is the reference notebook's: LSTM(128) reading the 28 rows of
+    28 pixels -> Dropout(0.5) -> Dense(n_classes, softmax), Adam on
+    cross-entropy (sparse form), 5 epochs. Its training defaults are not the
+    reference's (learning rate 0.001, constant, batches of 32, inputs in
+    [0, 1]): a learning rate of 0.003 decayed to 0 along a cosine, batches of
+    16 and standardised inputs raised 3-fold cross-validated accuracy on the
+    offline MNIST copy from 95.7 % to 97.9 % (docs/results.md gives every
+    step). ``LSTMClassifier(learning_rate=0.001, lr_schedule="constant",
+    batch_size=32, standardize=False)`` is the reference exactly.
 
     Parameters
     ----------
@@ -27,7 +33,9 @@ class LSTMClassifier(KerasImageClassifier):
     dropout : float, default=0.5
         Dropout rate before the output layer.
 """
-        + COMMON_PARAMS_DOC
+        + common_params_doc(
+            learning_rate=0.003, lr_schedule="cosine", batch_size=16, standardize=True
+        )
         + """
     Attributes
     ----------
@@ -45,6 +53,7 @@ class LSTMClassifier(KerasImageClassifier):
     )
 
     _layout = "sequence"
+    _network_name = "lstm"
 
     def __init__(
         self,
@@ -54,12 +63,14 @@ class LSTMClassifier(KerasImageClassifier):
         bidirectional=False,
         dropout=0.5,
         optimizer="adam",
-        learning_rate=0.001,
-        batch_size=32,
+        learning_rate=0.003,
+        lr_schedule="cosine",
+        batch_size=16,
         epochs=5,
         validation_fraction=0.0,
         early_stopping=False,
         patience=2,
+        standardize=True,
         image_shape="auto",
         random_state=None,
         verbose=0,
@@ -71,11 +82,13 @@ class LSTMClassifier(KerasImageClassifier):
         super().__init__(
             optimizer=optimizer,
             learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
             batch_size=batch_size,
             epochs=epochs,
             validation_fraction=validation_fraction,
             early_stopping=early_stopping,
             patience=patience,
+            standardize=standardize,
             image_shape=image_shape,
             random_state=random_state,
             verbose=verbose,
@@ -87,12 +100,9 @@ class LSTMClassifier(KerasImageClassifier):
         _check_number(owner, "lstm_layers", self.lstm_layers, int, 1)
         _check_number(owner, "dropout", self.dropout, float, 0, 1)
 
-    def _build_network(self, input_shape, n_classes):
-        inputs = keras.Input(shape=input_shape)
-        x = inputs
+    def _build_network(self, x, n_classes):
         for i in range(self.lstm_layers):
             layer = keras.layers.LSTM(self.units, return_sequences=i < self.lstm_layers - 1)
             x = (keras.layers.Bidirectional(layer) if self.bidirectional else layer)(x)
         x = keras.layers.Dropout(self.dropout)(x)
-        outputs = keras.layers.Dense(n_classes, activation="softmax")(x)
-        return keras.Model(inputs, outputs, name="lstm")
+        return keras.layers.Dense(n_classes, activation="softmax")(x)

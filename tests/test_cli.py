@@ -153,3 +153,27 @@ def test_grid_search_with_fastest_refit(tmp_path):
     best = json.loads((tmp_path / "best.json").read_text())
     assert "FastestWithinTolerance" in best["refit"] and 0 <= best["test_accuracy"] <= 1
     assert (tmp_path / "cv_results.csv").read_text().count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    ("flags", "lstm_expected"),
+    [
+        ([], {"learning_rate": 0.003, "lr_schedule": "cosine", "batch_size": 16}),
+        (
+            ["--reference-training"],
+            {"learning_rate": 0.001, "batch_size": 32, "standardize": False},
+        ),
+        (["--batch-size", "64"], {"batch_size": 64, "lr_schedule": "cosine"}),
+        (["--reference-training", "--batch-size", "8"], {"batch_size": 8, "learning_rate": 0.001}),
+    ],
+)
+def test_training_flags_reach_the_pipelines(flags, lstm_expected):
+    from mnist_estimators.cli import _pipeline, build_parser
+
+    args = build_parser().parse_args(["compare", "--out", "x", *flags])
+    lstm = _pipeline("lstm", args)[-1].get_params()
+    assert {k: lstm[k] for k in lstm_expected} == lstm_expected
+    cnn = _pipeline("cnn", args)[-1].get_params()
+    assert cnn["learning_rate"] == 0.001 and cnn["lr_schedule"] == "constant"
+    expected_cnn_batch = lstm_expected["batch_size"] if "--batch-size" in flags else 32
+    assert cnn["batch_size"] == expected_cnn_batch
