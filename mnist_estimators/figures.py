@@ -53,6 +53,7 @@ def plot_learning_curves(result, path: Path, plt) -> Path:
                 ax.plot(x, m, style, color=color, marker="o", label=label)
                 ax.fill_between(x, m - s, m + s, color=color, alpha=0.15)
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only
         ax.set_ylabel(metric)
         ax.set_title(f"{metric} per epoch (mean ± std over folds)")
         ax.grid(alpha=0.3)
