@@ -39,6 +39,14 @@ def _curve(histories, key):
     return np.arange(1, n + 1), np.nanmean(arr, 0), np.nanstd(arr, 0)
 
 
+def _save(fig, path: Path, plt) -> Path:
+    """Lay out, write as PNG and close a figure (closing frees its memory)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_learning_curves(result, path: Path, plt) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
@@ -58,10 +66,7 @@ def plot_learning_curves(result, path: Path, plt) -> Path:
         ax.set_title(f"{metric} per epoch (mean ± std over folds)")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, plt)
 
 
 def plot_training_time(result, path: Path, plt) -> Path:
@@ -84,10 +89,7 @@ def plot_training_time(result, path: Path, plt) -> Path:
     ax.set_title("Training time per model")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, plt)
 
 
 def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
@@ -108,10 +110,7 @@ def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
     ax.set_title("Accuracy vs training time")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, plt)
 
 
 def plot_confusion_matrices(result, path: Path, plt) -> Path | None:
@@ -138,10 +137,7 @@ def plot_confusion_matrices(result, path: Path, plt) -> Path | None:
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         ax.set_title(f"{name}: test accuracy {t['accuracy']:.4f}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, plt)
 
 
 def plot_misclassified(result, path: Path, plt, per_model: int = 12) -> Path | None:
@@ -165,10 +161,7 @@ def plot_misclassified(result, path: Path, plt, per_model: int = 12) -> Path | N
             -0.5, 0.5, name, transform=row[0].transAxes, ha="right", va="center", fontsize=10
         )
     fig.suptitle("Misclassified test images (true→predicted)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path, plt)
 
 
 def plot_all(result, out_dir: Path) -> dict:
