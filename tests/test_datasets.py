@@ -53,6 +53,17 @@ def write_tiny(folder: Path, n_train=30, n_test=20, gz=True, seed=0) -> dict:
     return data
 
 
+def write_npz(path: Path, data: dict) -> None:
+    """The tiny data set of ``write_tiny`` as a Keras-format ``mnist.npz``."""
+    np.savez(
+        path,
+        x_train=data["train"][0],
+        y_train=data["train"][1],
+        x_test=data["test"][0],
+        y_test=data["test"][1],
+    )
+
+
 @pytest.fixture
 def isolated(monkeypatch, tmp_path):
     """No env var, empty caches: only what a test puts in place is found."""
@@ -147,13 +158,7 @@ def test_npz_source(tmp_path, isolated):
     data = write_tiny(tmp_path / "idx")
     folder = tmp_path / "npz"
     folder.mkdir()
-    np.savez(
-        folder / "mnist.npz",
-        x_train=data["train"][0],
-        y_train=data["train"][1],
-        x_test=data["test"][0],
-        y_test=data["test"][1],
-    )
+    write_npz(folder / "mnist.npz", data)
     with pytest.warns(IncompleteDatasetWarning):
         bunch = load_mnist("test", data_dir=folder)
     np.testing.assert_array_equal(bunch.images, data["test"][0])
@@ -266,13 +271,7 @@ class _Server:
 
 def test_download_verifies_checksum_and_caches(isolated, tmp_path, monkeypatch):
     data = write_tiny(tmp_path / "src")
-    np.savez(
-        tmp_path / "mnist.npz",
-        x_train=data["train"][0],
-        y_train=data["train"][1],
-        x_test=data["test"][0],
-        y_test=data["test"][1],
-    )
+    write_npz(tmp_path / "mnist.npz", data)
     body = (tmp_path / "mnist.npz").read_bytes()
     server = _Server({"mnist.npz": body})
     spec = sources_mod.DATASETS["mnist"]
