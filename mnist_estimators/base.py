@@ -163,6 +163,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     _network_name = "network"
     #: Images per batch at prediction time; does not change results.
     _predict_batch_size = 1024
+    #: Prediction pads its input to a multiple of this many rows (see ``_predict_raw``).
+    _predict_row_multiple = 64
 
     def __init__(
         self,
@@ -392,10 +394,29 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
 
     # -- predict --------------------------------------------------------------
     def _predict_raw(self, X, **kwargs):
+        """The network's output for X, the same for a sample wherever it sits in X.
+
+        CPU matrix kernels compute the rows of a batch that fill a whole SIMD
+        register block with fused multiply-adds, and the few rows left over
+        (the batch size modulo 8 with AVX2, 16 with AVX-512) with other
+        instructions that round differently. So a sample's probabilities
+        changed in the last float32 bit with its position in X, and
+        reordering the samples changed the predictions (scikit-learn's
+        ``check_methods_sample_order_invariance`` failed on AVX2 machines). Zero
+        rows pad X to a multiple of ``_predict_row_multiple`` (64; the batch
+        size 1024 is a multiple of it), so every real sample is computed by
+        the same full-block kernel and its output no longer depends on its
+        neighbours. The padding's outputs are dropped.
+        """
         check_is_fitted(self)
         X, _ = self._validate_data(X=X)
+        n = X.shape[0]
+        pad = -n % self._predict_row_multiple
+        if pad:
+            X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), dtype=X.dtype)])
         with native_logs_silenced():
-            return self.model_.predict(X, batch_size=self._predict_batch_size, verbose=0)
+            out = self.model_.predict(X, batch_size=self._predict_batch_size, verbose=0)
+        return out[:n]
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
@@ -406,10 +427,13 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
+        proba : ndarray of shape (n_samples, n_classes), float64
+            Computed in float32 by the network, returned as float64 rows that
+            sum to 1, as scikit-learn's classifiers return them.
         """
-        proba = super().predict_proba(X)
-        return np.asarray(proba).reshape(-1, len(self.classes_))
+        proba = np.asarray(super().predict_proba(X), dtype=np.float64)
+        proba = proba.reshape(-1, len(self.classes_))
+        return proba / proba.sum(axis=1, keepdims=True)
 
     def predict(self, X):
         """Predicted class labels.
@@ -423,6 +447,22 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         y_pred : ndarray of shape (n_samples,)
         """
         return super().predict(X)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)  # NotFittedError, not scikeras' AttributeError on y_dtype_
+        return super().score(X, y, sample_weight=sample_weight)
 
     def count_params(self) -> int:
         """Number of weights in the fitted network."""

@@ -346,3 +346,31 @@ def test_training_lock_releases_registry_entries_added_inside():
     assert "CustomGradient-test" not in registry and "NotOurs-test" in registry
     del registry["NotOurs-test"]
     assert len(registry) == n_entries
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_predictions_do_not_depend_on_sample_order(cls, small):
+    """The cause of check_methods_sample_order_invariance failing on AVX2 machines.
+
+    A sample's float32 output changed in the last bit with its position in the batch
+    (SIMD row blocks vs the rows left over). Padded prediction batches compute every
+    sample the same way: the outputs of any permutation are bit-identical.
+    """
+    X, y, Xt, _ = small
+    clf = cls(**TINY).fit(X / 255.0, y)
+    Xt = Xt[:37] / 255.0  # 37 rows: not a multiple of any SIMD width
+    proba = clf.predict_proba(Xt)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        idx = rng.permutation(len(Xt))
+        np.testing.assert_array_equal(clf.predict_proba(Xt[idx]), proba[idx])
+    np.testing.assert_array_equal(clf.predict_proba(Xt[5:6]), proba[5:6])  # alone, too
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_score_before_fit_is_not_fitted_error(cls, small):
+    from sklearn.exceptions import NotFittedError
+
+    X, y, _, _ = small
+    with pytest.raises(NotFittedError):
+        cls().score(X, y)
