@@ -98,14 +98,29 @@ def test_real_mnist_shapes_dtypes_and_official_test_counts(mnist_dir, no_network
     assert not no_network
 
 
-def test_partial_training_split_says_so(mnist_dir):
-    with pytest.warns(IncompleteDatasetWarning, match="19,690 images, not the official 60,000"):
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_complete_mnist_training_split(mnist_dir):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IncompleteDatasetWarning)
         bunch = load_mnist("train", data_dir=mnist_dir)
-    assert bunch.data.shape == (19690, 784) and not bunch.complete
+    assert bunch.data.shape == (60000, 784) and bunch.complete
+    assert np.bincount(bunch.target).tolist() == TRAIN_COUNTS  # the official label counts
+    assert "COMPLETE: yes" in bunch.DESCR
+
+
+def test_partial_training_split_says_so(tmp_path):
+    write_tiny(tmp_path, n_train=50, n_test=20)
+    with pytest.warns(IncompleteDatasetWarning, match="50 images, not the official 60,000"):
+        bunch = load_mnist("train", data_dir=tmp_path)
+    assert bunch.data.shape == (50, 784) and not bunch.complete
     assert "COMPLETE: NO" in bunch.DESCR
     with pytest.warns(IncompleteDatasetWarning):
-        X, y = load_mnist("all", return_X_y=True, data_dir=mnist_dir)
-    assert X.shape == (29690, 784)
+        X, y = load_mnist("all", return_X_y=True, data_dir=tmp_path)
+    assert X.shape == (70, 784)
+    rows = {r["name"]: r for r in describe_datasets(tmp_path)}
+    assert not rows["mnist"]["complete"] and "50 of 60,000" in rows["mnist"]["note"]
 
 
 def test_env_var_is_used(mnist_dir, monkeypatch, isolated, no_network):
@@ -289,7 +304,7 @@ def test_download_verifies_checksum_and_caches(isolated, tmp_path, monkeypatch):
         with pytest.raises(DataFileError, match="checksum mismatch"):
             load_mnist("test")
         cache = Path(isolated) / "cache" / "mnist"
-        assert not (cache / "mnist.npz").exists() and not list(cache.glob("*.part"))
+        assert not cache.exists() or list(cache.iterdir()) == []  # nothing kept, no temp file
         remote(hashlib.sha256(body).hexdigest())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IncompleteDatasetWarning)
@@ -340,6 +355,6 @@ def test_read_idx_direct(tmp_path):
 def test_describe_datasets(mnist_dir, monkeypatch):
     monkeypatch.setenv("MNIST_ESTIMATORS_DATA", str(mnist_dir))
     rows = {r["name"]: r for r in describe_datasets()}
-    assert rows["mnist"]["train"] == 19690 and rows["mnist"]["test"] == 10000
-    assert not rows["mnist"]["complete"] and "19,690 of 60,000" in rows["mnist"]["note"]
+    assert rows["mnist"]["train"] == 60000 and rows["mnist"]["test"] == 10000
+    assert rows["mnist"]["complete"]
     assert rows["fashion-mnist"]["complete"] and rows["digits"]["found"]

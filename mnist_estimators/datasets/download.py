@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from .._storage import atomic_output
 from .errors import DataFileError, DownloadError
 
 __all__ = ["download_timeout", "download_verified", "sha256_of"]
@@ -33,7 +34,8 @@ def sha256_of(path: str | Path) -> str:
 def download_verified(url: str, dest: Path, sha256: str, *, progress: bool = True) -> Path:
     """Download ``url`` to ``dest`` if its SHA-256 is ``sha256``.
 
-    The bytes go to ``dest.part`` and are renamed only once verified, so an
+    The bytes go to a temporary file beside ``dest`` and are renamed only once
+    verified (:func:`mnist_estimators._storage.atomic_output`), so an
     interrupted or corrupt download never sits in the cache as ``dest``.
 
     Raises
@@ -43,10 +45,8 @@ def download_verified(url: str, dest: Path, sha256: str, *, progress: bool = Tru
     DataFileError
         The downloaded bytes do not have the expected checksum.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     digest = hashlib.sha256()
-    try:
+    with atomic_output(dest) as part:
         try:
             response = urllib.request.urlopen(url, timeout=download_timeout())
         except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -68,9 +68,6 @@ def download_verified(url: str, dest: Path, sha256: str, *, progress: bool = Tru
                 f"{url}: checksum mismatch (SHA-256 {digest.hexdigest()}, expected {sha256}); "
                 "the download is corrupt and was not kept."
             )
-        os.replace(part, dest)
-    finally:
-        part.unlink(missing_ok=True)
     return dest
 
 
