@@ -25,7 +25,7 @@ _EXPORTS = {
     "load_fashion_mnist": "datasets",
     "load_digits_images": "datasets",
     "compare_models": "comparison",
-    "ComparisonResult": "comparison",
+    "ComparisonResult": "result",
 }
 
 __all__ = sorted(_EXPORTS)

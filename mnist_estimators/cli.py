@@ -10,12 +10,13 @@ import argparse
 import json
 import sys
 import warnings
-from pathlib import Path
 
 __all__ = ["main"]
 
 DATASET_CHOICES = ("mnist", "fashion-mnist", "digits")
 MODEL_CHOICES = ("cnn", "lstm")
+#: How the models are named in tables, figures and verdicts.
+MODEL_NAMES = {"cnn": "CNN", "lstm": "LSTM"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -119,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="CNN vs LSTM image classifiers as scikit-learn estimators: compare, tune, inspect data.",
         epilog="Without internet, point to local files: MNIST_ESTIMATORS_DATA=/path/to/idx-files mnist-estimators compare ...",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser(
         "compare",
@@ -134,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="models to compare (default: cnn lstm)",
     )
     c.add_argument("--cv", type=int, default=5, help="number of folds, >= 2 (default: 5)")
+    c.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=1,
+        help="training seeds, each a full set of folds and a refit (--random-state, +1, ...); "
+        "a difference is stated only when it holds across them (default: 1, see docs/results.md)",
+    )
     c.add_argument(
         "--no-monitor",
         action="store_true",
@@ -177,21 +188,21 @@ def _load(args):
         "digits": load_digits_images,
     }[args.dataset]
     kwargs = {} if args.dataset == "digits" else {"data_dir": args.data_dir}
-    X, y = loader(
-        "train",
-        return_X_y=True,
-        n_samples=args.max_samples,
-        random_state=args.random_state,
-        **kwargs,
+    train = loader("train", n_samples=args.max_samples, random_state=args.random_state, **kwargs)
+    test = loader("test", n_samples=args.max_test_samples, random_state=args.random_state, **kwargs)
+    return train.data, train.target, test.data, test.target, _describe_data(args, train, test)
+
+
+def _describe_data(args, train, test) -> str:
+    """The report's data line: data set, where from, split sizes, completeness."""
+    sizes = f"{len(train.target):,} training and {len(test.target):,} test images"
+    if args.max_samples or args.max_test_samples:
+        sizes += " (a stratified subset: --max-samples/--max-test-samples)"
+    complete = (
+        "complete" if train.get("complete", True) and test.get("complete", True) else "PARTIAL"
     )
-    Xt, yt = loader(
-        "test",
-        return_X_y=True,
-        n_samples=args.max_test_samples,
-        random_state=args.random_state,
-        **kwargs,
-    )
-    return X, y, Xt, yt
+    source = train.get("source")
+    return f"{args.dataset}, {sizes}; files {complete}" + (f", from {source}" if source else "")
 
 
 def _pipeline(model: str, args):
@@ -199,7 +210,7 @@ def _pipeline(model: str, args):
     from .pipelines import make_cnn_pipeline, make_lstm_pipeline
 
     make = make_cnn_pipeline if model == "cnn" else make_lstm_pipeline
-    training = dict(REFERENCE_TRAINING) if args.reference_training else {}
+    training = dict(REFERENCE_TRAINING) if getattr(args, "reference_training", False) else {}
     if args.batch_size is not None:
         training["batch_size"] = args.batch_size
     return make(
@@ -211,14 +222,17 @@ def _pipeline(model: str, args):
 
 
 def cmd_compare(args) -> int:
+    from ._storage import prepare_output_folder
     from .comparison import compare_models
 
     if args.cv < 2:
         raise _UsageError("--cv must be at least 2")
-    X, y, Xt, yt = _load(args)
-    models = {m: _pipeline(m, args) for m in dict.fromkeys(args.models)}
+    prepare_output_folder(args.out)  # before loading or training anything
+    X, y, Xt, yt, data = _load(args)
+    models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
     print(
-        f"Comparing {', '.join(models)} on {args.dataset}: {len(y):,} training, {len(yt):,} test images, {args.cv} folds, {args.epochs} epochs."
+        f"Comparing {', '.join(models)} on {args.dataset}: {len(y):,} training, {len(yt):,} test "
+        f"images, {args.cv} folds, {args.epochs} epochs, {args.seeds} seed(s)."
     )
     result = compare_models(
         models,
@@ -227,11 +241,13 @@ def cmd_compare(args) -> int:
         cv=args.cv,
         X_test=Xt,
         y_test=yt,
+        seeds=args.seeds,
         random_state=args.random_state,
         n_jobs=args.n_jobs,
         out_dir=args.out,
         monitor_validation=not args.no_monitor,
         progress=not args.no_progress,
+        setup={"dataset": data, "command": _command_line()},
     )
     written = result.save(args.out)
     cols = [
@@ -253,17 +269,16 @@ def cmd_compare(args) -> int:
     return 0
 
 
-def cmd_grid_search(args) -> int:
-    import pandas as pd
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+def _command_line() -> str:
+    import shlex
 
-    from .scoring import TIMING_SCORING, FastestWithinTolerance
+    return "mnist-estimators " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
-    if args.cv < 2:
-        raise _UsageError("--cv must be at least 2")
-    if not args.param:
-        raise _UsageError("give at least one --param NAME=V1,V2")
-    pipe = _pipeline(args.model, args)
+
+def _grid(args, pipe) -> dict:
+    """The --param grid with full parameter names, every value checked before any training."""
+    from sklearn.base import clone
+
     step = pipe.steps[-1][0]
     grid = {}
     for name, values in args.param:
@@ -275,8 +290,31 @@ def cmd_grid_search(args) -> int:
             raise _UsageError(
                 f"unknown parameter {name!r} for {args.model}; valid: {', '.join(valid)}"
             )
+        for value in values:
+            final = clone(pipe).set_params(**{key: value})[-1]
+            try:
+                final._check_params()
+            except (ValueError, TypeError) as exc:
+                raise _UsageError(f"--param {name}: bad value {value!r}: {exc}") from None
         grid[key] = values
-    X, y, Xt, yt = _load(args)
+    return grid
+
+
+def cmd_grid_search(args) -> int:
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from ._storage import atomic_write_text, json_default, prepare_output_folder
+    from .result import ComparisonResult
+    from .scoring import TIMING_SCORING, FastestWithinTolerance
+
+    if args.cv < 2:
+        raise _UsageError("--cv must be at least 2")
+    if not args.param:
+        raise _UsageError("give at least one --param NAME=V1,V2")
+    pipe = _pipeline(args.model, args)
+    grid = _grid(args, pipe)
+    out = prepare_output_folder(args.out)  # before loading or training anything
+    X, y, Xt, yt, data = _load(args)
     refit = (
         "accuracy"
         if args.refit == "best"
@@ -292,35 +330,24 @@ def cmd_grid_search(args) -> int:
         error_score="raise",
     )
     search.fit(X, y)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    keep = [
-        "params",
-        "mean_test_accuracy",
-        "std_test_accuracy",
-        "mean_test_neg_fit_time",
-        "mean_test_neg_predict_time",
-        "mean_test_tradeoff",
-        "rank_test_accuracy",
-    ]
-    table = pd.DataFrame(search.cv_results_)[keep]
-    table["fit_time_s"] = -table.pop("mean_test_neg_fit_time")
-    table["predict_s_per_1000"] = -table.pop("mean_test_neg_predict_time")
-    table.to_csv(out / "cv_results.csv", index=False)
-    from sklearn.metrics import accuracy_score
-
-    # GridSearchCV.score has no scorer when refit is a callable: score the refit model directly.
-    test_acc = float(accuracy_score(yt, search.predict(Xt)))
+    result = ComparisonResult.from_search(search, X_test=Xt, y_test=yt)
+    result.config["setup"] = {"dataset": data, "command": _command_line()}
+    written = result.save(out)
+    chosen = result.names[search.best_index_]
     best = {
         "best_index": int(search.best_index_),
-        "best_params": {k: v for k, v in search.best_params_.items()},
+        "best_params": search.best_params_,
+        "chosen": chosen,
         "refit": str(refit),
-        "test_accuracy": test_acc,
+        "test_accuracy": result.test[chosen][0]["accuracy"],
     }
-    (out / "best.json").write_text(json.dumps(best, indent=1, default=str))
-    print(table.round(4).to_string())
-    print(f"Chosen ({refit}): {search.best_params_}; test accuracy {test_acc:.4f}")
-    print(f"Results: {out / 'cv_results.csv'}, {out / 'best.json'}")
+    atomic_write_text(out / "best.json", json.dumps(best, indent=1, default=json_default))
+    cols = ["accuracy_mean", "accuracy_std", "fit_time_mean", "predict_time_per_1000_mean"]
+    print(result.summary[cols].round(4).to_string())
+    print(f"Chosen ({refit}): {chosen}; test accuracy {best['test_accuracy']:.4f}")
+    for line in result.verdicts:
+        print(line)
+    print(f"Report: {written['report.md']}")
     return 0
 
 
@@ -352,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mnist-estimators``."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._storage import OutputFolderError
     from .comparison import ComparisonConfigError
     from .datasets import DataFileError, DatasetNotFoundError, IncompleteDatasetWarning
 
@@ -363,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except (DatasetNotFoundError, DataFileError, ComparisonConfigError) as exc:
+    except (DatasetNotFoundError, DataFileError, ComparisonConfigError, OutputFolderError) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,43 +1,38 @@
-"""``compare_models``: cross-validate several classifiers on the same folds,
-refit them on all training data, test them, and compare them with statistics.
+"""``compare_models``: scikit-learn's cross-validation of several classifiers on the
+same folds, repeated over training seeds, then a refit on all training data and
+a test, compared with statistics.
 
-Every finished fold is written to ``out_dir`` at once (atomically), so a kill
-or Ctrl-C loses at most the folds in progress, and running the same comparison
-again with the same folder skips the finished work. A folder that holds a
-different configuration is refused, never mixed.
+Each fold is evaluated by :func:`sklearn.model_selection.cross_validate` with the
+package's scoring dict (:data:`~mnist_estimators.scoring.COMPARISON_SCORING`:
+accuracy, negated log loss, fit time, predict time) and ``return_estimator``
+for the per-epoch histories. A fold is one unit of work: every finished fold is
+written to ``out_dir`` at once (atomically, :mod:`mnist_estimators._storage`), so
+a kill or Ctrl-C loses at most the folds in progress, and running the same
+comparison again with the same folder skips the finished work. A folder that
+holds a different configuration is refused, never mixed. Asking for more seeds
+later reuses the seeds already finished.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
-import os
-from dataclasses import dataclass, field
-from itertools import combinations
+from collections.abc import Sequence
+from copy import deepcopy
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, confusion_matrix, log_loss
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import Pipeline
 
 from . import _clock
-from .stats import corrected_paired_ttest, mcnemar_test, verdict
+from ._environment import machine, now_iso, versions
+from ._storage import digest, normalised, prepare_output_folder, read_json, write_json
+from .result import ComparisonResult, test_record
+from .scoring import COMPARISON_SCORING, final_step
 
-__all__ = ["ComparisonConfigError", "ComparisonResult", "compare_models"]
+__all__ = ["ComparisonConfigError", "ComparisonResult", "compare_models", "resolve_seeds"]
 
-METRICS = (
-    "accuracy",
-    "log_loss",
-    "fit_time",
-    "predict_time",
-    "train_images_per_s",
-    "predict_images_per_s",
-    "epochs",
-)
 CONFIG_FILE = "config.json"
 FOLD_DIR = "folds"
 
@@ -46,53 +41,29 @@ class ComparisonConfigError(ValueError):
     """``out_dir`` holds results from a different comparison."""
 
 
-# -- storage ------------------------------------------------------------------
-def _write_json(path: Path, obj) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj, indent=1, default=_json_default))
-    os.replace(tmp, path)
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
-
-
-def _digest(*arrays) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        if a is None:
-            h.update(b"none")
-            continue
-        a = np.ascontiguousarray(a)
-        h.update(str((a.shape, a.dtype.str)).encode())
-        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
-    return h.hexdigest()[:16]
-
-
+# -- configuration and storage -----------------------------------------------------
 def _model_description(model) -> dict:
-    return {
-        k: repr(v)
-        for k, v in sorted(model.get_params(deep=True).items())
-        if "__" in k or not hasattr(v, "get_params")
-    }
+    """The model's parameters, minus the seeds the comparison sets itself."""
+    out = {}
+    for k, v in sorted(model.get_params(deep=True).items()):
+        if k.endswith("random_state") or ("__" not in k and hasattr(v, "get_params")):
+            continue
+        out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)
+    return out
 
 
-def _config(models, X, y, X_test, y_test, cv, random_state, monitor) -> dict:
+def _cv_description(cv) -> object:
+    return int(cv) if isinstance(cv, (int, np.integer)) else repr(cv)
+
+
+def _config(models, X, y, X_test, y_test, cv, monitor) -> dict:
     return {
         "models": {name: _model_description(m) for name, m in models.items()},
-        "data": _digest(X, y),
-        "test_data": _digest(X_test, y_test),
+        "data": digest(X, y),
+        "test_data": digest(X_test, y_test),
         "n_train": len(y),
         "n_test": None if y_test is None else len(y_test),
-        "cv": int(cv),
-        "random_state": random_state,
+        "cv": _cv_description(cv),
         "monitor_validation": bool(monitor),
     }
 
@@ -100,10 +71,9 @@ def _config(models, X, y, X_test, y_test, cv, random_state, monitor) -> dict:
 def _check_out_dir(out_dir: Path, config: dict) -> None:
     path = out_dir / CONFIG_FILE
     if not path.exists():
-        _write_json(path, config)
+        write_json(path, config)
         return
-    stored = json.loads(path.read_text())
-    wanted = json.loads(json.dumps(config, default=_json_default))  # as it would be stored
+    stored, wanted = read_json(path), normalised(config)
     if stored != wanted:
         diff = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
         raise ComparisonConfigError(
@@ -112,80 +82,138 @@ def _check_out_dir(out_dir: Path, config: dict) -> None:
         )
 
 
-# -- one unit of work -----------------------------------------------------------
-def _final_step(estimator):
-    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+def _record_path(out_dir: Path, name: str, seed: int, fold) -> Path:
+    part = "test" if fold == "test" else f"fold{fold}"
+    return out_dir / FOLD_DIR / f"{name}__seed{seed}__{part}.json"
 
 
-def _fit_with_monitor(estimator, X_tr, y_tr, X_val, y_val, monitor: bool):
-    """Fit; when the network accepts it, evaluate (X_val, y_val) after each epoch."""
-    final = _final_step(estimator)
-    params = {}
+# -- seeds and folds --------------------------------------------------------------
+def resolve_seeds(seeds, random_state) -> list[int]:
+    """``seeds`` as a list: an int n is ``random_state, random_state + 1, ...`` (n of them).
+
+    Examples
+    --------
+    >>> resolve_seeds(3, 10), resolve_seeds([7, 1], 0)
+    ([10, 11, 12], [7, 1])
+    """
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1 (a count) or a list of ints, got {seeds!r}.")
+        base = 0 if random_state is None else int(random_state)
+        return [base + i for i in range(int(seeds))]
     if (
-        monitor
-        and X_val is not None
-        and "validation_data" in inspect.signature(final.fit).parameters
+        isinstance(seeds, Sequence)
+        and seeds
+        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seeds)
     ):
-        if isinstance(estimator, Pipeline):
-            pre = clone(estimator[:-1]).fit(X_tr, y_tr)
-            params[f"{estimator.steps[-1][0]}__validation_data"] = (pre.transform(X_val), y_val)
-        else:
-            params["validation_data"] = (X_val, y_val)
-    start = _clock.now()
-    estimator.fit(X_tr, y_tr, **params)
-    return _clock.now() - start
+        out = [int(s) for s in seeds]
+        if len(set(out)) != len(out):
+            raise ValueError(f"seeds must be distinct, got {seeds!r}.")
+        return out
+    raise ValueError(f"seeds must be a positive int or a non-empty list of ints, got {seeds!r}.")
 
 
-def _evaluate(name, model, X_tr, y_tr, X_te, y_te, monitor, fold) -> dict:
+def _splitter(cv, seed: int):
+    """The fold splitter of one seed: an int is StratifiedKFold shuffled with the seed."""
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv must be an int >= 2 or a scikit-learn splitter, got {cv!r}.")
+        return StratifiedKFold(int(cv), shuffle=True, random_state=seed)
+    if not hasattr(cv, "split"):
+        raise ValueError(f"cv must be an int >= 2 or a scikit-learn splitter, got {cv!r}.")
+    cv = deepcopy(cv)
+    if getattr(cv, "shuffle", False) or (
+        hasattr(cv, "random_state") and not hasattr(cv, "shuffle")
+    ):
+        cv.random_state = seed  # a shuffling splitter draws its folds from the seed
+    return cv
+
+
+def seeded_model(model, seed: int):
+    """A clone of ``model`` with every ``random_state`` parameter set to ``seed``."""
     est = clone(model)
-    fit_wall = _fit_with_monitor(est, X_tr, y_tr, X_te, y_te, monitor)
-    final = _final_step(est)
-    fit_time = float(getattr(final, "fit_time_", fit_wall))
-    start = _clock.now()
-    proba = est.predict_proba(X_te)
-    predict_time = _clock.now() - start
-    classes = est.classes_
-    pred = classes[np.argmax(proba, axis=1)]
+    keys = {k: seed for k in est.get_params(deep=True) if k.endswith("random_state")}
+    return est.set_params(**keys) if keys else est
+
+
+# -- one unit of work ---------------------------------------------------------------
+def _validation_params(estimator, X_tr, y_tr, X_val, y_val, monitor: bool) -> dict:
+    """Fit parameters that evaluate ``(X_val, y_val)`` after each epoch, if the network takes them."""
+    final = final_step(estimator)
+    if not monitor or X_val is None:
+        return {}
+    if "validation_data" not in inspect.signature(final.fit).parameters:
+        return {}
+    if isinstance(estimator, Pipeline):
+        pre = clone(estimator[:-1]).fit(X_tr, y_tr)
+        return {f"{estimator.steps[-1][0]}__validation_data": (pre.transform(X_val), y_val)}
+    return {"validation_data": (X_val, y_val)}
+
+
+def _fitted_facts(estimator, n_train: int, fit_time: float) -> dict:
+    final = final_step(estimator)
     history = getattr(final, "history_", {})
     epochs = int(getattr(final, "n_iter_", len(history.get("loss", []))))
-    record = {
-        "model": name,
-        "fold": fold,
-        "accuracy": float(accuracy_score(y_te, pred)),
-        "log_loss": float(log_loss(y_te, proba, labels=classes)),
-        "fit_time": fit_time,
-        "predict_time": float(predict_time),
-        "train_images_per_s": len(y_tr) * epochs / fit_time if fit_time > 0 else float("nan"),
-        "predict_images_per_s": len(y_te) / predict_time if predict_time > 0 else float("nan"),
+    return {
         "epochs": epochs,
-        "n_train": len(y_tr),
-        "n_test": len(y_te),
+        "train_images_per_s": n_train * epochs / fit_time if fit_time > 0 else float("nan"),
         "n_params": int(final.count_params()) if hasattr(final, "count_params") else None,
         "history": history,
-        "predictions": pred.tolist(),
     }
-    if fold == "test":
-        record["confusion_matrix"] = confusion_matrix(y_te, pred, labels=classes).tolist()
-        record["classes"] = classes.tolist()
+
+
+def _scores_to_record(scores: dict, n_train: int, n_test: int) -> dict:
+    """``cross_validate``'s scores of one fold (``test_<name>``) as the record's metrics."""
+    per_1000 = -float(scores["test_neg_predict_time"])
+    return {
+        "accuracy": float(scores["test_accuracy"]),
+        "log_loss": -float(scores["test_neg_log_loss"]),
+        "fit_time": -float(scores["test_neg_fit_time"]),
+        "predict_time_per_1000": per_1000,
+        "predict_time": per_1000 * n_test / 1000.0,
+        "n_train": int(n_train),
+        "n_test": int(n_test),
+    }
+
+
+def _evaluate_fold(model, X, y, train, test, monitor: bool) -> dict:
+    """One cross-validation fold, evaluated by scikit-learn's ``cross_validate``."""
+    params = _validation_params(model, X[train], y[train], X[test], y[test], monitor)
+    cvr = cross_validate(
+        model,
+        X,
+        y,
+        cv=[(train, test)],
+        scoring=COMPARISON_SCORING,
+        return_estimator=True,
+        params=params,
+        error_score="raise",
+    )
+    record = _scores_to_record({k: v[0] for k, v in cvr.items()}, len(train), len(test))
+    record.update(_fitted_facts(cvr["estimator"][0], len(train), record["fit_time"]))
+    return record
+
+
+def _evaluate_test(model, X, y, X_test, y_test, monitor: bool) -> dict:
+    """Refit on all training data and score the test set with the same scorers."""
+    est = clone(model)
+    est.fit(X, y, **_validation_params(est, X, y, X_test, y_test, monitor))
+    record = {**test_record(est, X_test, y_test), "n_train": len(y)}
+    record.update(_fitted_facts(est, len(y), record["fit_time"]))
     return record
 
 
 def _run_task(task, X, y, X_test, y_test, models, monitor, out_dir):
-    name, fold, train_idx, test_idx = task
+    name, seed, fold, split = task
+    model = seeded_model(models[name], seed)
     if fold == "test":
-        record = _evaluate(name, models[name], X, y, X_test, y_test, monitor, fold)
+        record = _evaluate_test(model, X, y, X_test, y_test, monitor)
     else:
-        record = _evaluate(
-            name, models[name], X[train_idx], y[train_idx], X[test_idx], y[test_idx], monitor, fold
-        )
-        record["test_index"] = np.asarray(test_idx).tolist()
+        record = _evaluate_fold(model, X, y, split[0], split[1], monitor)
+    record = {"model": name, "seed": seed, "fold": fold, **record}
     if out_dir is not None:
-        _write_json(_record_path(out_dir, name, fold), record)
+        write_json(_record_path(out_dir, name, seed, fold), record)
     return record
-
-
-def _record_path(out_dir: Path, name: str, fold) -> Path:
-    return out_dir / FOLD_DIR / f"{name}__{'test' if fold == 'test' else f'fold{fold}'}.json"
 
 
 # -- public API -------------------------------------------------------------------
@@ -194,42 +222,63 @@ def compare_models(
     X,
     y,
     *,
-    cv: int = 5,
+    cv=5,
     X_test=None,
     y_test=None,
+    seeds=1,
     random_state: int | None = 0,
     n_jobs: int | None = None,
     out_dir=None,
     monitor_validation: bool = True,
     progress: bool = True,
+    setup: dict | None = None,
 ) -> ComparisonResult:
-    """Cross-validate and test several classifiers on the same folds.
+    """Cross-validate and test several classifiers on the same folds, over several seeds.
+
+    For each seed, every model gets its ``random_state`` parameters set to the
+    seed and is evaluated by :func:`sklearn.model_selection.cross_validate` on
+    the same folds, then (with a test set) refit on all of ``X`` and tested. So
+    each seed's per-fold accuracies are exactly those of
+    ``cross_validate(model(random_state=s), X, y, cv=StratifiedKFold(cv,
+    shuffle=True, random_state=s), scoring=COMPARISON_SCORING)``.
 
     Parameters
     ----------
     models : dict of str -> estimator
-        E.g. ``{"cnn": make_cnn_pipeline(), "lstm": make_lstm_pipeline()}``.
+        E.g. ``{"CNN": make_cnn_pipeline(), "LSTM": make_lstm_pipeline()}``. The
+        names are used verbatim in tables, figures and verdicts.
     X, y : arrays
         Training data (flat images and labels).
-    cv : int, default=5
-        Number of stratified folds (shuffled with ``random_state``); every
-        model sees the same folds, which the paired t-test requires.
+    cv : int or scikit-learn splitter, default=5
+        An int k is ``StratifiedKFold(k, shuffle=True, random_state=seed)``. A
+        splitter is used as given (a shuffling one is reseeded with each
+        seed). Every model sees the same folds, which the paired tests require.
     X_test, y_test : arrays, default=None
-        A held-out test set: each model is refit on all of ``X`` and tested on
-        it (accuracy, log loss, confusion matrix, McNemar's test).
+        A held-out test set: for each seed, each model is refit on all of
+        ``X`` and tested on it (accuracy, log loss, confusion matrix,
+        McNemar's test).
+    seeds : int or list of int, default=1
+        Training seeds: an int n means ``random_state, random_state + 1, ...``.
+        Each seed is a full set of folds plus the refit; a difference is only
+        stated when it holds across them (see :mod:`mnist_estimators.stats`).
     random_state : int, default=0
-        Seed of the fold split.
+        First seed when ``seeds`` is an int.
     n_jobs : int, default=None
-        Fits run in parallel processes (joblib); ``None`` means one at a time.
+        Folds run in parallel processes (joblib); ``None`` means one at a time.
     out_dir : str or Path, default=None
-        Folder for resumable per-fold results (see module docstring).
+        Folder for resumable per-fold results (see module docstring). It is
+        created, and checked to be writable, before any training.
     monitor_validation : bool, default=True
         Evaluate each fold's held-out part (the test set for the refit) after
         every epoch, as the reference notebook's ``validation_data`` did, for
         the validation curves. It never influences training (unless the model
         uses early stopping) but its cost is part of the fit times.
     progress : bool, default=True
-        Show a progress bar over folds and models.
+        Show a progress bar over folds, models and seeds.
+    setup : dict, default=None
+        Extra lines for the report's "Setup" section, e.g. ``{"dataset": "MNIST,
+        60,000 training images (complete)"}``. Library versions, the machine,
+        the call, the wall time and the date are recorded by themselves.
 
     Returns
     -------
@@ -239,10 +288,10 @@ def compare_models(
     --------
     >>> from mnist_estimators import compare_models, make_cnn_pipeline, load_digits_images
     >>> X, y = load_digits_images(return_X_y=True)
-    >>> res = compare_models({"cnn": make_cnn_pipeline(epochs=1, random_state=0)},
-    ...                      X[:300], y[:300], cv=2, progress=False)  # doctest: +SKIP
-    >>> list(res.summary.index)  # doctest: +SKIP
-    ['cnn']
+    >>> res = compare_models({"CNN": make_cnn_pipeline(epochs=1, filters=4)},
+    ...                      X[:300], y[:300], cv=2, progress=False)
+    >>> res.folds[["model", "seed", "fold"]].values.tolist()
+    [['CNN', 0, 0], ['CNN', 0, 1]]
     """
     if not models:
         raise ValueError("models must be a non-empty dict of name -> estimator.")
@@ -256,35 +305,41 @@ def compare_models(
         raise ValueError("Pass both X_test and y_test, or neither.")
     if X_test is not None:
         X_test, y_test = np.asarray(X_test), np.asarray(y_test)
-    if not isinstance(cv, (int, np.integer)) or cv < 2:
-        raise ValueError(f"cv must be an int >= 2, got {cv!r}.")
-    splits = list(StratifiedKFold(cv, shuffle=True, random_state=random_state).split(X, y))
-    config = _config(models, X, y, X_test, y_test, cv, random_state, monitor_validation)
+    start = _clock.now()
+    seed_list = resolve_seeds(seeds, random_state)
+    splits = {s: list(_splitter(cv, s).split(X, y)) for s in seed_list}
+    config = _config(models, X, y, X_test, y_test, cv, monitor_validation)
     if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = prepare_output_folder(out_dir)
         _check_out_dir(out_dir, config)
 
-    tasks = [(name, k, tr, te) for name in models for k, (tr, te) in enumerate(splits)]
-    if X_test is not None:
-        tasks += [(name, "test", None, None) for name in models]
+    tasks = []
+    for s in seed_list:
+        tasks += [(name, s, k, split) for k, split in enumerate(splits[s]) for name in models]
+        if X_test is not None:
+            tasks += [(name, s, "test", None) for name in models]
     records, todo = [], []
     for task in tasks:
-        path = None if out_dir is None else _record_path(out_dir, task[0], task[1])
+        path = None if out_dir is None else _record_path(out_dir, *task[:3])
         if path is not None and path.exists():
-            records.append(json.loads(path.read_text()))
+            records.append(read_json(path))
         else:
             todo.append(task)
 
     from tqdm.auto import tqdm
 
     bar = tqdm(
-        total=len(tasks), initial=len(records), desc="compare", unit="fit", disable=not progress
+        total=len(tasks),
+        initial=len(records),
+        desc="compare",
+        unit="fit",
+        disable=not progress,
+        dynamic_ncols=True,
     )
     try:
         if n_jobs in (None, 1) or len(todo) <= 1:
             for task in todo:
-                bar.set_postfix_str(f"{task[0]} fold {task[1]}")
+                bar.set_postfix_str(f"{task[0]} seed {task[1]} fold {task[2]}")
                 records.append(
                     _run_task(task, X, y, X_test, y_test, models, monitor_validation, out_dir)
                 )
@@ -301,112 +356,23 @@ def compare_models(
                 bar.update()
     finally:
         bar.close()
+    call = (
+        f"compare_models(models={list(models)}, X, y, cv={cv!r}, "
+        f"seeds={seed_list}, X_test={'X_test' if X_test is not None else None}, "
+        f"monitor_validation={monitor_validation})"
+    )
+    config = {
+        **config,
+        "seeds": seed_list,
+        "setup": {
+            "command": call,
+            "versions": versions(),
+            "machine": machine(),
+            "wall_time": _clock.now() - start,
+            "date": now_iso(),
+            **(setup or {}),
+        },
+    }
     return ComparisonResult.from_records(
         records, list(models), config, X_test=X_test, y_test=y_test
     )
-
-
-@dataclass
-class ComparisonResult:
-    """Everything :func:`compare_models` measured.
-
-    Attributes
-    ----------
-    folds : DataFrame
-        One row per model and fold: accuracy, log_loss, fit_time (s),
-        predict_time (s), train/predict images per second, epochs.
-    summary : DataFrame
-        Per model: mean and std of each fold metric, n_params, and the test
-        set's accuracy, log loss and fit time when there was one.
-    histories : dict
-        ``histories[model]`` is a list (one per fold) of per-epoch dicts
-        (loss, accuracy, val_loss, val_accuracy, epoch_time).
-    test : dict
-        ``test[model]``: accuracy, log_loss, fit_time, confusion_matrix,
-        predictions, history (empty without a test set).
-    statistics : list of dict
-        For each pair of models: the corrected t-test on fold accuracies, and
-        McNemar's test on test predictions, each with a one-line verdict.
-    config : dict
-        What was compared (models' parameters, data fingerprints, cv).
-    """
-
-    folds: pd.DataFrame
-    summary: pd.DataFrame
-    histories: dict
-    test: dict
-    statistics: list
-    config: dict
-    X_test: np.ndarray | None = field(default=None, repr=False)
-    y_test: np.ndarray | None = field(default=None, repr=False)
-
-    @classmethod
-    def from_records(cls, records, names, config, X_test=None, y_test=None) -> ComparisonResult:
-        cv_records = sorted(
-            (r for r in records if r["fold"] != "test"),
-            key=lambda r: (names.index(r["model"]), r["fold"]),
-        )
-        test = {r["model"]: r for r in records if r["fold"] == "test"}
-        folds = pd.DataFrame([{k: r[k] for k in ("model", "fold", *METRICS)} for r in cv_records])
-        agg = folds.groupby("model", sort=False)[list(METRICS)].agg(["mean", "std"])
-        agg.columns = [f"{m}_{s}" for m, s in agg.columns]
-        agg = agg.reindex(names)
-        agg["n_params"] = [
-            next((r["n_params"] for r in cv_records if r["model"] == n), None) for n in names
-        ]
-        for n in names:
-            if n in test:
-                for k in ("accuracy", "log_loss", "fit_time"):
-                    agg.loc[n, f"test_{k}"] = test[n][k]
-        histories = {n: [r["history"] for r in cv_records if r["model"] == n] for n in names}
-        statistics = []
-        for a, b in combinations(names, 2):
-            entry = {"model_a": a, "model_b": b}
-            fa = folds[folds.model == a].set_index("fold")["accuracy"]
-            fb = folds[folds.model == b].set_index("fold")["accuracy"]
-            common = fa.index.intersection(fb.index)
-            if len(common) >= 2:
-                n_test = int(np.mean([r["n_test"] for r in cv_records if r["model"] == a]))
-                n_train = int(np.mean([r["n_train"] for r in cv_records if r["model"] == a]))
-                t = corrected_paired_ttest(fa[common], fb[common], n_train, n_test)
-                entry["ttest"] = t.to_dict()
-                entry["ttest_verdict"] = verdict(a.upper(), b.upper(), t)
-            if a in test and b in test and y_test is not None:
-                m = mcnemar_test(y_test, test[a]["predictions"], test[b]["predictions"])
-                entry["mcnemar"] = m.to_dict()
-                entry["mcnemar_verdict"] = verdict(a.upper(), b.upper(), m)
-            statistics.append(entry)
-        return cls(folds, agg, histories, test, statistics, config, X_test, y_test)
-
-    @property
-    def verdicts(self) -> list[str]:
-        """The plain-language verdicts, McNemar's first when there is a test set."""
-        out = []
-        for s in self.statistics:
-            out += [s[k] for k in ("mcnemar_verdict", "ttest_verdict") if k in s]
-        return out
-
-    def to_dict(self) -> dict:
-        return {
-            "config": self.config,
-            "summary": json.loads(self.summary.to_json(orient="index")),
-            "folds": json.loads(self.folds.to_json(orient="records")),
-            "histories": self.histories,
-            "test": {
-                k: {kk: vv for kk, vv in v.items() if kk != "test_index"}
-                for k, v in self.test.items()
-            },
-            "statistics": self.statistics,
-        }
-
-    def save(self, out_dir) -> dict:
-        """Write report.md, results.csv, results.json and PNG figures to ``out_dir``.
-
-        Returns
-        -------
-        dict
-            Name -> path of every file written.
-        """
-        from .report import write_report
-
-        return write_report(self, Path(out_dir))

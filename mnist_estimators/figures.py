@@ -10,7 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_all"]
+__all__ = ["FiguresUnavailable", "plot_all"]
+
+
+class FiguresUnavailable(ImportError):
+    """matplotlib is not installed."""
 
 
 def _pyplot():
@@ -20,9 +24,9 @@ def _pyplot():
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError(
+        raise FiguresUnavailable(
             "The report's figures need matplotlib: pip install 'mnist-estimators[plot]' "
-            "(or pip install matplotlib). Tables and statistics were computed without it."
+            "(or pip install matplotlib)."
         ) from None
     return plt
 
@@ -47,7 +51,9 @@ def _save(fig, path: Path, plt) -> Path:
     return path
 
 
-def plot_learning_curves(result, path: Path, plt) -> Path:
+def plot_learning_curves(result, path: Path, plt) -> Path | None:
+    if not any(result.histories.values()):
+        return None
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, metric in zip(axes, ("accuracy", "loss"), strict=True):
         for i, (name, hist) in enumerate(result.histories.items()):
@@ -62,8 +68,9 @@ def plot_learning_curves(result, path: Path, plt) -> Path:
                 ax.fill_between(x, m - s, m + s, color=color, alpha=0.15)
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs only
-        ax.set_ylabel(metric)
-        ax.set_title(f"{metric} per epoch (mean ± std over folds)")
+        label = "cross-entropy loss" if metric == "loss" else metric
+        ax.set_ylabel(label)
+        ax.set_title(f"{label} per epoch (mean ± std over folds)")
         ax.grid(alpha=0.3)
         ax.legend()
     return _save(fig, path, plt)
@@ -82,7 +89,7 @@ def plot_training_time(result, path: Path, plt) -> Path:
         capsize=4,
         label="CV fold fit (mean ± std)",
     )
-    if "test_fit_time" in s:
+    if "test_fit_time" in s and s["test_fit_time"].notna().any():
         ax.bar(x + 0.2, s["test_fit_time"], 0.4, label="refit on all training data")
     ax.set_xticks(x, names)
     ax.set_ylabel("training time (s)")
@@ -93,28 +100,61 @@ def plot_training_time(result, path: Path, plt) -> Path:
 
 
 def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 4))
+    from .result import pareto_front
+
+    s = result.summary
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    many = len(s) > 6  # a big search: one colour, labels only on the front
     for i, (name, g) in enumerate(result.folds.groupby("model", sort=False)):
-        ax.scatter(g["fit_time"], g["accuracy"], color=f"C{i}", alpha=0.6, label=f"{name} folds")
-        ax.scatter(
+        color = "C0" if many else f"C{i}"
+        if not many:
+            ax.scatter(g["fit_time"], g["accuracy"], color=color, alpha=0.35, s=15)
+        ax.errorbar(
             g["fit_time"].mean(),
             g["accuracy"].mean(),
-            color=f"C{i}",
-            marker="*",
-            s=250,
-            edgecolor="k",
-            label=f"{name} mean",
+            xerr=g["fit_time"].std(),
+            yerr=g["accuracy"].std(),
+            color=color,
+            marker="o",
+            markersize=7,
+            capsize=3,
+            label=None if many else f"{name} (mean ± std; dots: folds)",
         )
-    ax.set_xlabel("training time (s)")
+    front = pareto_front(s["accuracy_mean"], s["fit_time_mean"])
+    if front.size:
+        pts = s.iloc[front].sort_values("fit_time_mean")
+        ax.plot(pts["fit_time_mean"], pts["accuracy_mean"], "k--", lw=1, label="Pareto front")
+        for name, r in pts.iterrows():
+            ax.annotate(
+                name,
+                (r["fit_time_mean"], r["accuracy_mean"]),
+                fontsize=8,
+                xytext=(4, 4),
+                textcoords="offset points",
+            )
+    chosen = (result.search or {}).get("chosen_index")
+    if chosen is not None:
+        r = s.iloc[chosen]
+        ax.scatter(
+            r["fit_time_mean"],
+            r["accuracy_mean"],
+            s=300,
+            facecolors="none",
+            edgecolors="crimson",
+            linewidths=2,
+            label="refit choice",
+            zorder=5,
+        )
+    ax.set_xlabel("training time per fit (s)")
     ax.set_ylabel("CV accuracy")
     ax.set_title("Accuracy vs training time")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     return _save(fig, path, plt)
 
 
 def plot_confusion_matrices(result, path: Path, plt) -> Path | None:
-    items = [(n, t) for n, t in result.test.items() if "confusion_matrix" in t]
+    items = [(n, t[0]) for n, t in result.test.items() if t and "confusion_matrix" in t[0]]
     if not items:
         return None
     fig, axes = plt.subplots(1, len(items), figsize=(5 * len(items), 4.5), squeeze=False)
@@ -150,7 +190,7 @@ def plot_misclassified(result, path: Path, plt, per_model: int = 12) -> Path | N
         len(names), per_model, figsize=(per_model * 1.1, len(names) * 1.4), squeeze=False
     )
     for row, name in zip(axes, names, strict=True):
-        pred = np.asarray(result.test[name]["predictions"])
+        pred = np.asarray(result.test[name][0]["predictions"])
         wrong = np.flatnonzero(pred != y)[:per_model]
         for ax in row:
             ax.axis("off")
@@ -160,7 +200,7 @@ def plot_misclassified(result, path: Path, plt, per_model: int = 12) -> Path | N
         row[0].text(
             -0.5, 0.5, name, transform=row[0].transAxes, ha="right", va="center", fontsize=10
         )
-    fig.suptitle("Misclassified test images (true→predicted)")
+    fig.suptitle("First misclassified test images in test-set order (true→predicted)")
     return _save(fig, path, plt)
 
 

@@ -1,14 +1,44 @@
-"""Writing a comparison's report: report.md, results.csv, results.json, figures."""
+"""The comparison's report: report.md, results.csv, results.json and figures.
+
+The report owns the sentences that say what the statistics mean
+(:func:`verdict_sentences`): one sentence per pair of models, which says
+plainly when cross-validation and the test set disagree, and when a result
+rests on a single training seed.
+"""
 
 from __future__ import annotations
 
 import json
-import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["report_markdown", "write_report"]
+from ._storage import atomic_write_text, json_default
+from .stats import format_p
+
+__all__ = [
+    "report_markdown",
+    "report_title",
+    "verdict_sentence",
+    "verdict_sentences",
+    "write_report",
+]
+
+FIGURE_TITLES = {
+    "learning_curves": "Accuracy and cross-entropy loss per epoch",
+    "training_time": "Training time",
+    "accuracy_vs_time": "Accuracy vs training time",
+    "confusion_matrices": "Confusion matrices (test set)",
+    "misclassified": "Misclassified test images",
+}
+FIGURE_CAPTIONS = {
+    "misclassified": "The first test images (in test-set order) that each model gets wrong, "
+    "from the first seed's refit model; title: true→predicted label.",
+    "accuracy_vs_time": "Each point is one candidate's mean over folds (bars: one std); the "
+    "line joins the Pareto front: candidates that no other beats on both accuracy and time.",
+    "confusion_matrices": "Rows are true labels, columns predicted ones; first seed's refit model.",
+}
 
 
 def _pm(mean, std, fmt="{:.4f}") -> str:
@@ -20,25 +50,111 @@ def _pm(mean, std, fmt="{:.4f}") -> str:
     return s
 
 
-def report_markdown(result, figures: dict) -> str:
-    """The report as Markdown text."""
+def report_title(result) -> str:
+    """``CNN vs LSTM`` from the model names; a search names its candidates' count."""
+    names = result.names
+    if result.search is not None and len(names) > 3:
+        return f"{result.search['kind']} over {len(names)} candidates"
+    return " vs ".join(names)
+
+
+# -- verdicts -----------------------------------------------------------------------
+def _mcnemar_p(st) -> str:
+    ps = [m["p_value"] for m in st["mcnemar"]]
+    if len(ps) == 1:
+        return format_p(ps[0])
+    return f"p = {min(ps):.3g} to {max(ps):.3g} over {len(ps)} seeds"
+
+
+def verdict_sentence(st: dict, single_seed: bool = False) -> str:
+    """One plain sentence for one pair's statistics (see :class:`ComparisonResult`)."""
+    a, b = st["model_a"], st["model_b"]
+    cv, test = st.get("cv_finding"), st.get("test_finding")
+    has_cv, has_test = "ttest" in st, "mcnemar" in st
+    cv_p = f"corrected t-test, {format_p(st['ttest']['p_value'])}" if has_cv else ""
+    test_p = f"McNemar, {_mcnemar_p(st)}" if has_test else ""
+
+    def other(x):
+        return b if x == a else a
+
+    if has_cv and has_test:
+        if test == "mixed":
+            text = f"The seeds disagree on the test set ({test_p}), so there is no finding; " + (
+                f"cross-validation shows {cv} more accurate than {other(cv)} ({cv_p})."
+                if cv
+                else f"cross-validation shows no significant difference ({cv_p})."
+            )
+        elif cv and test == cv:
+            text = f"{cv} is more accurate than {other(cv)}: cross-validation ({cv_p}) and the test set ({test_p}) agree."
+        elif cv and test and test != cv:
+            text = (
+                f"Cross-validation and the test set disagree: cross-validation favours {cv} ({cv_p}), "
+                f"the test set favours {test} ({test_p}); no conclusion."
+            )
+        elif cv:
+            text = (
+                f"Cross-validation shows {cv} more accurate than {other(cv)} ({cv_p}), "
+                f"a difference that the test set does not confirm ({test_p})."
+            )
+        elif test:
+            text = (
+                f"The test set shows {test} more accurate than {other(test)} ({test_p}), "
+                f"a difference that cross-validation does not confirm ({cv_p})."
+            )
+        else:
+            text = f"No significant difference in accuracy between {a} and {b} ({cv_p}; {test_p})."
+    elif has_cv or has_test:
+        found, p = (cv, cv_p) if has_cv else (test, test_p)
+        if found == "mixed":
+            text = f"The seeds disagree about {a} and {b} ({p}): no finding."
+        elif found:
+            text = f"{found} is more accurate than {other(found)} ({p})."
+        else:
+            text = f"No significant difference in accuracy between {a} and {b} ({p})."
+    else:
+        return f"{a} and {b}: too few folds for a test."
+    if single_seed:
+        text += " This rests on one training seed: repeat with more seeds to see whether it holds."
+    return text
+
+
+def verdict_sentences(result) -> list[str]:
+    """One sentence per pair of models (for a search: the best candidate against each other)."""
+    single_seed = result.search is None and len(result.seeds) == 1
+    return [verdict_sentence(st, single_seed) for st in result.statistics]
+
+
+# -- markdown ---------------------------------------------------------------------------
+def _setup_lines(cfg) -> list[str]:
+    setup = cfg.get("setup")
+    if not setup:
+        return []
+    lines = ["## Setup", ""]
+    for key, label in (
+        ("dataset", "Data"),
+        ("command", "Command"),
+        ("versions", "Versions"),
+        ("machine", "Machine"),
+        ("wall_time", "Wall time"),
+        ("date", "Date"),
+    ):
+        value = setup.get(key)
+        if value is None:
+            continue
+        if key == "versions":
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif key == "wall_time":
+            value = f"{value:.0f} s ({value / 60:.1f} min) for this run's fits"
+        elif key == "command":
+            value = f"`{value}`"
+        lines.append(f"- **{label}:** {value}")
+    return [*lines, ""]
+
+
+def _results_table(result) -> list[str]:
     s = result.summary
-    cfg = result.config
     has_test = "test_accuracy" in s
-    lines = [
-        "# CNN vs LSTM: comparison report",
-        "",
-        f"{cfg['cv']}-fold stratified cross-validation on {cfg['n_train']:,} training images"
-        + (
-            f", then a refit on all of them tested on {cfg['n_test']:,} held-out images"
-            if has_test
-            else ""
-        )
-        + f" (fold seed {cfg['random_state']}).",
-        "",
-        "## Results",
-        "",
-    ]
+    multi_seed = len(result.seeds) > 1
     header = ["Model"]
     if has_test:
         header += ["Test accuracy", "Test log loss", "Training time (s)"]
@@ -46,89 +162,188 @@ def report_markdown(result, figures: dict) -> str:
         "CV accuracy",
         "CV log loss",
         "CV fit time (s)",
+        "Predict s / 1000 images",
         "Train images/s",
         "Epochs",
         "Parameters",
     ]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, r in s.iterrows():
         row = [name]
         if has_test:
             row += [
-                f"{r['test_accuracy']:.4f}",
-                f"{r['test_log_loss']:.4f}",
-                f"{r['test_fit_time']:.1f}",
+                _pm(r["test_accuracy"], r.get("test_accuracy_std") if multi_seed else None),
+                _pm(r["test_log_loss"], None),
+                _pm(r["test_fit_time"], None, "{:.1f}"),
             ]
         row += [
             _pm(r["accuracy_mean"], r["accuracy_std"]),
             _pm(r["log_loss_mean"], r["log_loss_std"]),
             _pm(r["fit_time_mean"], r["fit_time_std"], "{:.1f}"),
+            _pm(r["predict_time_per_1000_mean"], None, "{:.3f}"),
             _pm(r["train_images_per_s_mean"], r["train_images_per_s_std"], "{:.0f}"),
-            _pm(r["epochs_mean"], None, "{:.1f}"),
-            f"{int(r['n_params']):,}" if r["n_params"] == r["n_params"] else "-",
+            _pm(r["epochs_mean"], None, "{:.0f}"),
+            f"{int(r['n_params']):,}"
+            if r["n_params"] == r["n_params"] and r["n_params"] is not None
+            else "-",
         ]
         lines.append("| " + " | ".join(row) + " |")
+    spread = "over every fold of every seed" if multi_seed else "over folds"
     lines += [
         "",
-        "Mean ± standard deviation over folds. Fit times include the per-epoch evaluation of the held-out data when it was monitored.",
+        f"CV columns: mean ± standard deviation {spread}."
+        + (
+            " Test accuracy: mean ± std over seeds (one refit per seed)."
+            if has_test and multi_seed
+            else ""
+        )
+        + " Fit times include the per-epoch evaluation of the held-out data when it was monitored.",
         "",
     ]
-    if result.statistics:
-        lines += ["## Is the difference real?", ""]
-        for st in result.statistics:
-            a, b = st["model_a"], st["model_b"]
-            if "mcnemar" in st:
-                m = st["mcnemar"]
-                lines.append(
-                    f"- **McNemar's test** on the test set ({a} right/{b} wrong: {m['detail']['a_only_right']}, "
-                    f"{a} wrong/{b} right: {m['detail']['b_only_right']}; {m['detail']['method']}): "
-                    f"statistic {m['statistic']:.3f}, p = {m['p_value']:.4g}. {st['mcnemar_verdict']}"
-                )
-            if "ttest" in st:
-                t = st["ttest"]
-                lines.append(
-                    f"- **Nadeau-Bengio corrected paired t-test** on the {t['detail']['k']} fold accuracies "
-                    f"(mean difference {a} - {b} = {t['mean_difference']:+.4f}): t = {t['statistic']:.3f}, "
-                    f"df = {t['detail']['df']}, p = {t['p_value']:.4g}. {st['ttest_verdict']}"
-                )
+    if multi_seed:
+        lines += [
+            "Spread across seeds (std of the per-seed mean CV accuracy): "
+            + ", ".join(f"{n} {_pm(v, None)}" for n, v in s["accuracy_seed_std"].items()),
+            "",
+        ]
+    return lines
+
+
+def _statistics_lines(result) -> list[str]:
+    if not result.statistics:
+        return []
+    lines = ["## Is the difference real?", ""]
+    sentences = result.verdicts
+    for st, sentence in zip(result.statistics, sentences, strict=True):
+        a, b = st["model_a"], st["model_b"]
+        lines.append(f"**{a} vs {b}: {sentence}**")
         lines.append("")
-    titles = {
-        "learning_curves": "Accuracy and loss per epoch",
-        "training_time": "Training time",
-        "accuracy_vs_time": "Accuracy vs training time",
-        "confusion_matrices": "Confusion matrices (test set)",
-        "misclassified": "Misclassified test images",
-    }
+        if "ttest" in st:
+            t = st["ttest"]
+            lines.append(
+                f"- *Corrected {'repeated k-fold ' if len(result.seeds) > 1 else ''}t-test* on "
+                f"{t['detail']['k']} paired fold accuracies (mean difference {a} - {b} = "
+                f"{t['mean_difference']:+.4f}): t = {t['statistic']:.3f}, df = {t['detail']['df']}, "
+                f"p = {t['p_value']:.4g}."
+            )
+        for m in st.get("mcnemar", []):
+            d = m["detail"]
+            lines.append(
+                f"- *McNemar's test*, seed {m['seed']}, test set: only {a} right "
+                f"{d['a_only_right']}, only {b} right {d['b_only_right']} ({d['method']}): "
+                f"statistic {m['statistic']:.3f}, p = {m['p_value']:.4g}."
+            )
+        lines.append("")
+    return lines
+
+
+def _search_lines(result) -> list[str]:
+    info = result.search
+    if info is None:
+        return []
+    names = result.names
+    lines = ["## The search's choice", ""]
+    best = names[info["best_accuracy_index"]]
+    chosen = info["chosen_index"]
+    s = result.summary
+    if chosen is None:
+        lines.append("The search was not refit: no candidate was chosen.")
+    else:
+        c = names[chosen]
+        if info["tolerance"] is not None:
+            lines.append(
+                f"Refit chose **{c}**: the fastest candidate ({s.loc[c, 'fit_time_mean']:.1f} s per fit) "
+                f"whose mean CV accuracy ({s.loc[c, 'accuracy_mean']:.4f}) is within "
+                f"{info['tolerance']} of the best ({best}, {s.loc[best, 'accuracy_mean']:.4f})."
+            )
+        elif info["refit"] in ("accuracy", True):
+            lines.append(f"Refit chose **{c}**, the candidate with the highest mean CV accuracy.")
+        else:
+            lines.append(f"Refit chose **{c}** by the rule {info['refit']}.")
+    pareto = ", ".join(names[i] for i in info["pareto"])
+    lines += [
+        "",
+        f"Pareto front (no other candidate is both more accurate and faster): {pareto}.",
+        "",
+    ]
+    return lines
+
+
+def _folds_phrase(cv) -> str:
+    return f"{cv}-fold stratified" if isinstance(cv, int) else f"`{cv}`"
+
+
+def report_markdown(result, figures: dict) -> str:
+    """The report as Markdown text."""
+    cfg = result.config
+    s = result.summary
+    seeds = result.seeds
+    if result.search is None:
+        intro = (
+            f"{_folds_phrase(cfg['cv'])} cross-validation "
+            f"(scikit-learn's `cross_validate`, the same folds for every model) on "
+            f"{cfg['n_train']:,} training images"
+            + (
+                f", then a refit on all of them tested on {cfg['n_test']:,} held-out images"
+                if "test_accuracy" in s
+                else ""
+            )
+            + (
+                f"; repeated for {len(seeds)} training seeds ({', '.join(map(str, seeds))})."
+                if len(seeds) > 1
+                else f"; training seed {seeds[0]}."
+            )
+        )
+    else:
+        intro = (
+            f"{cfg['search']} over {cfg['n_candidates']} candidates, {cfg['cv']}-fold "
+            "cross-validation; each candidate is a model below."
+        )
+    lines = [f"# {report_title(result)}: comparison report", "", intro, ""]
+    lines += _setup_lines(cfg)
+    lines += ["## Results", "", *_results_table(result)]
+    lines += _search_lines(result)
+    lines += _statistics_lines(result)
     if figures:
         lines += ["## Figures", ""]
         for key, path in figures.items():
-            lines += [
-                f"### {titles.get(key, key)}",
-                "",
-                f"![{titles.get(key, key)}]({Path(path).name})",
-                "",
-            ]
-    lines += ["## Configuration", "", "```json", json.dumps(cfg, indent=1), "```", ""]
+            title = FIGURE_TITLES.get(key, key)
+            lines += [f"### {title}", "", f"![{title}]({Path(path).name})", ""]
+            if key in FIGURE_CAPTIONS:
+                lines += [FIGURE_CAPTIONS[key], ""]
+    config = {k: v for k, v in cfg.items() if k != "setup"}
+    lines += [
+        "## Configuration",
+        "",
+        "```json",
+        json.dumps(config, indent=1, default=json_default),
+        "```",
+        "",
+    ]
     return "\n".join(lines)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_report(result, out_dir: Path) -> dict:
-    """Write every report file into ``out_dir``; returns name -> path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    from .figures import plot_all
+    """Write every report file into ``out_dir``; returns name -> path.
 
-    figures = plot_all(result, out_dir)
+    The tables, JSON and report are written even without matplotlib; a
+    warning then says that the figures were skipped.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from .figures import FiguresUnavailable, plot_all
+
+    try:
+        figures = plot_all(result, out_dir)
+    except FiguresUnavailable as exc:
+        warnings.warn(f"{exc} The figures were skipped; the tables and statistics were written.")
+        figures = {}
     written = dict(figures)
-    result.folds.to_csv(out_dir / "results.csv", index=False)
     written["results.csv"] = out_dir / "results.csv"
-    _atomic_write(out_dir / "results.json", json.dumps(result.to_dict(), indent=1, default=str))
+    atomic_write_text(written["results.csv"], result.folds.to_csv(index=False))
     written["results.json"] = out_dir / "results.json"
-    _atomic_write(out_dir / "report.md", report_markdown(result, figures))
+    atomic_write_text(
+        written["results.json"], json.dumps(result.to_dict(), indent=1, default=json_default)
+    )
     written["report.md"] = out_dir / "report.md"
+    atomic_write_text(written["report.md"], report_markdown(result, figures))
     return written

@@ -21,6 +21,7 @@ from sklearn.pipeline import Pipeline
 from . import _clock
 
 __all__ = [
+    "COMPARISON_SCORING",
     "TIMING_SCORING",
     "AccuracyTimeTradeoff",
     "FastestWithinTolerance",
@@ -32,6 +33,13 @@ __all__ = [
 ]
 
 
+def final_step(estimator):
+    """The estimator at the end of (possibly nested) Pipelines; ``estimator`` itself otherwise."""
+    while isinstance(estimator, Pipeline):
+        estimator = estimator[-1]
+    return estimator
+
+
 def get_fit_time(estimator) -> float:
     """Training seconds recorded by an estimator (or a Pipeline's last step).
 
@@ -41,7 +49,7 @@ def get_fit_time(estimator) -> float:
         The estimator records no ``fit_time_`` (it is not one of ours, or is
         not fitted).
     """
-    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    final = final_step(estimator)
     try:
         return float(final.fit_time_)
     except AttributeError:
@@ -147,11 +155,24 @@ class AccuracyTimeTradeoff:
         )
 
 
+#: For ``GridSearchCV(scoring=...)``: accuracy, the two times and the trade-off;
+#: :meth:`ComparisonResult.from_search <mnist_estimators.ComparisonResult.from_search>`
+#: reads a search scored with it.
 TIMING_SCORING = {
-    "accuracy": accuracy_scorer,
+    "accuracy": "accuracy",
+    "neg_log_loss": "neg_log_loss",
     "neg_fit_time": neg_fit_time_scorer,
     "neg_predict_time": neg_predict_time_scorer,
     "tradeoff": AccuracyTimeTradeoff(),
+}
+
+#: What :func:`~mnist_estimators.compare_models` passes to ``cross_validate`` for each
+#: fold: accuracy, negated log loss, and the fit-time and predict-time scorers.
+COMPARISON_SCORING = {
+    "accuracy": "accuracy",
+    "neg_log_loss": "neg_log_loss",
+    "neg_fit_time": neg_fit_time_scorer,
+    "neg_predict_time": neg_predict_time_scorer,
 }
 
 

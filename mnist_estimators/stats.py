@@ -3,9 +3,16 @@
 * :func:`corrected_paired_ttest`: Nadeau & Bengio's (2003) corrected
   resampled t-test on per-fold scores from the *same* folds. The plain paired
   t-test is too optimistic because training sets of different folds overlap;
-  the correction inflates the variance by ``n_test / n_train``.
+  the correction inflates the variance by ``n_test / n_train``. Given the folds
+  of r repetitions (seeds) of k-fold cross-validation, all k*r paired scores,
+  it is Bouckaert & Frank's (2004) corrected repeated k-fold t-test:
+  ``t = mean(d) / sqrt((1/(k r) + n_test/n_train) var(d))`` with ``k r - 1``
+  degrees of freedom, which accounts for the variance of both the folds and
+  the seeds.
 * :func:`mcnemar_test`: McNemar's test on two classifiers' predictions of the
   same test set (exact binomial when fewer than 25 discordant pairs).
+* :func:`finding` and :func:`finding_across_seeds`: which model a test found
+  better, if any; across seeds, only a difference that every seed shows.
 """
 
 from __future__ import annotations
@@ -15,7 +22,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats as _st
 
-__all__ = ["TestResult", "corrected_paired_ttest", "mcnemar_test", "verdict"]
+__all__ = [
+    "ALPHA",
+    "TestResult",
+    "corrected_paired_ttest",
+    "finding",
+    "finding_across_seeds",
+    "mcnemar_test",
+]
+
+#: Significance level of every verdict.
+ALPHA = 0.05
 
 
 @dataclass
@@ -37,21 +54,22 @@ def corrected_paired_ttest(scores_a, scores_b, n_train: int, n_test: int) -> Tes
 
     Parameters
     ----------
-    scores_a, scores_b : array-like of shape (k,)
-        Scores of two models on the same k folds.
+    scores_a, scores_b : array-like of shape (n,)
+        Scores of two models on the same n folds (k folds, or k folds of each
+        of r seeds: the corrected repeated k-fold t-test).
     n_train, n_test : int
-        Training and test sizes of one fold.
+        Training and test sizes of one fold (only their ratio matters).
 
     Returns
     -------
     TestResult
-        ``statistic`` is t with ``k - 1`` degrees of freedom; two-sided p-value.
+        ``statistic`` is t with ``n - 1`` degrees of freedom; two-sided p-value.
 
     Examples
     --------
     >>> r = corrected_paired_ttest([0.99, 0.98, 0.99], [0.97, 0.97, 0.96], 200, 100)
     >>> round(r.statistic, 3), round(r.p_value, 3)
-    (2.475, 0.132)
+    (2.191, 0.16)
     """
     a, b = np.asarray(scores_a, float), np.asarray(scores_b, float)
     if a.shape != b.shape or a.ndim != 1 or a.size < 2:
@@ -120,21 +138,48 @@ def mcnemar_test(y_true, pred_a, pred_b) -> TestResult:
     )
 
 
-def _fmt_p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def verdict(name_a: str, name_b: str, result: TestResult, alpha: float = 0.05) -> str:
-    """One plain sentence, e.g. "CNN is more accurate than LSTM (p = 0.003)".
+def finding(result: TestResult | dict, name_a: str, name_b: str, alpha: float = ALPHA):
+    """The name of the model a test found more accurate, or None.
 
     Examples
     --------
-    >>> r = TestResult("t", 3.0, 0.003, 0.01, {})
-    >>> verdict("CNN", "LSTM", r)
-    'CNN is more accurate than LSTM (p = 0.003, t).'
+    >>> finding(TestResult("t", 3.0, 0.003, 0.01, {}), "CNN", "LSTM")
+    'CNN'
+    >>> finding(TestResult("t", 1.0, 0.3, 0.01, {}), "CNN", "LSTM") is None
+    True
     """
-    tail = f"({_fmt_p(result.p_value)}, {result.test})."
-    if result.p_value < alpha and result.mean_difference != 0:
-        better, worse = (name_a, name_b) if result.mean_difference > 0 else (name_b, name_a)
-        return f"{better} is more accurate than {worse} {tail}"
-    return f"No significant difference in accuracy between {name_a} and {name_b} {tail}"
+    r = result if isinstance(result, dict) else result.to_dict()
+    if r["p_value"] < alpha and r["mean_difference"] != 0:
+        return name_a if r["mean_difference"] > 0 else name_b
+    return None
+
+
+def finding_across_seeds(results, name_a: str, name_b: str, alpha: float = ALPHA):
+    """A difference that holds across seeds: the model every seed's test found better.
+
+    Returns that model's name when every seed's test is significant in the same
+    direction, ``"mixed"`` when significant seeds point both ways, else None.
+
+    Examples
+    --------
+    >>> sig = {"p_value": 0.01, "mean_difference": 0.002}
+    >>> weak = {"p_value": 0.20, "mean_difference": 0.001}
+    >>> finding_across_seeds([sig, sig, sig], "CNN", "LSTM")
+    'CNN'
+    >>> finding_across_seeds([sig, weak, sig], "CNN", "LSTM") is None
+    True
+    """
+    found = [finding(r, name_a, name_b, alpha) for r in results]
+    if not found:
+        return None
+    significant = {f for f in found if f is not None}
+    if len(significant) > 1:
+        return "mixed"
+    if len(significant) == 1 and None not in found:
+        return significant.pop()
+    return None
+
+
+def format_p(p: float) -> str:
+    """``p < 0.001`` or ``p = 0.042``."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

@@ -70,6 +70,19 @@ def test_help_is_complete():
             "x",
         ),
         ("frobnicate",),
+        ("compare", "--seeds", "0", "--out", "x"),
+        (
+            "grid-search",
+            "--model",
+            "lstm",
+            "--param",
+            "units=abc",
+            "--out",
+            "x",
+            "--data-dir",
+            "/nonexistent",
+        ),
+        ("grid-search", "--model", "cnn", "--param", "dropout=0.2,1.5", "--out", "x"),
     ],
 )
 def test_bad_arguments_one_line_no_traceback(args, tmp_path):
@@ -80,18 +93,45 @@ def test_bad_arguments_one_line_no_traceback(args, tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+def test_bad_grid_value_is_named_before_any_data_is_loaded():
+    proc = run(
+        "grid-search", "--model", "lstm", "--param", "units=abc", "--out", "x",
+        "--data-dir", "/nonexistent",
+    )  # fmt: skip
+    assert "--param units: bad value 'abc'" in proc.stderr and "units" in proc.stderr
+    assert "not found" not in proc.stderr  # refused before the data was looked for
+
+
+def test_version():
+    from mnist_estimators import __version__
+
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"mnist-estimators {__version__}"
+
+
+def test_output_path_that_is_a_file_is_refused_before_training(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("a user's file")
+    proc = run("compare", "--dataset", "digits", "--out", str(target))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "is an existing file" in proc.stderr and target.read_text() == "a user's file"
+
+
 def test_missing_data_is_a_clear_error(tmp_path):
     proc = run("compare", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o"))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "was not found" in proc.stderr and "MNIST_ESTIMATORS_DATA" in proc.stderr
 
 
-def test_datasets_lists_sources(mnist_dir):
+def test_datasets_lists_sources(mnist_dir, tmp_path):
+    from test_datasets import write_tiny
+
     proc = run("datasets", "--json", env={"MNIST_ESTIMATORS_DATA": str(mnist_dir)})
     rows = {r["name"]: r for r in json.loads(proc.stdout)}
-    assert rows["mnist"]["train"] == 19690 and rows["mnist"]["complete"] is False
-    text = run("datasets", env={"MNIST_ESTIMATORS_DATA": str(mnist_dir)}).stdout
-    assert "INCOMPLETE" in text and "19,690 of 60,000" in text
+    assert rows["mnist"]["train"] == 60000 and rows["mnist"]["complete"] is True
+    write_tiny(tmp_path, n_train=30, n_test=20)
+    text = run("datasets", "--data-dir", str(tmp_path)).stdout
+    assert "INCOMPLETE" in text and "30 of 60,000" in text
 
 
 def test_compare_end_to_end_and_resume(tmp_path):
@@ -151,8 +191,20 @@ def test_grid_search_with_fastest_refit(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     best = json.loads((tmp_path / "best.json").read_text())
-    assert "FastestWithinTolerance" in best["refit"] and 0 <= best["test_accuracy"] <= 1
-    assert (tmp_path / "cv_results.csv").read_text().count("\n") == 3
+    assert "FastestWithinTolerance" in best["refit"]
+    report = (tmp_path / "report.md").read_text()
+    assert f"Refit chose **{best['chosen']}**" in report and "Pareto front" in report
+    rows = json.loads((tmp_path / "results.json").read_text())["folds"]
+    assert len(rows) == 4  # 2 candidates x 2 folds
+    times = {}
+    for r in rows:
+        times.setdefault(r["model"], []).append(r["fit_time"])
+    assert sorted(times) == ["dense_units=8, filters=2", "dense_units=8, filters=4"]
+    # a tolerance of 0.5 makes every candidate "as good": the fastest one must be chosen
+    assert best["chosen"] == min(times, key=lambda m: sum(times[m]))
+    test = json.loads((tmp_path / "results.json").read_text())["test"][best["chosen"]][0]
+    assert best["test_accuracy"] == test["accuracy"]
+    assert (tmp_path / "accuracy_vs_time.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(

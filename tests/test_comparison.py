@@ -1,14 +1,33 @@
-"""compare_models: fields, resumability, refusal of a foreign folder, the report."""
+"""compare_models (scikit-learn's cross_validate per fold, over seeds), resuming, refusal of a
+foreign folder, ComparisonResult.from_search, the verdict sentences and the report."""
 
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_validate,
+)
+from sklearn.pipeline import Pipeline
 
-from mnist_estimators import compare_models, comparison, make_cnn_pipeline, make_lstm_pipeline
-from mnist_estimators.comparison import ComparisonConfigError
+from mnist_estimators import (
+    ComparisonResult,
+    compare_models,
+    comparison,
+    figures,
+    make_cnn_pipeline,
+    make_lstm_pipeline,
+)
+from mnist_estimators.comparison import ComparisonConfigError, _splitter
+from mnist_estimators.report import verdict_sentence
+from mnist_estimators.result import pareto_front
+from mnist_estimators.scoring import COMPARISON_SCORING, TIMING_SCORING, FastestWithinTolerance
 
 
 @pytest.fixture(scope="module")
@@ -17,11 +36,16 @@ def tiny(digits):
     return X[:240], y[:240], X[1500:1600], y[1500:1600]
 
 
+def _cnn():
+    return make_cnn_pipeline(epochs=2, filters=4, learning_rate=0.01)
+
+
+def _lstm():
+    return make_lstm_pipeline(units=8, epochs=2, learning_rate=0.01)
+
+
 def _models():
-    return {
-        "cnn": make_cnn_pipeline(epochs=1, random_state=0),
-        "lstm": make_lstm_pipeline(units=16, epochs=1, random_state=0),
-    }
+    return {"CNN": _cnn(), "LSTM": _lstm()}
 
 
 @pytest.fixture(scope="module")
@@ -33,43 +57,78 @@ def result(tiny, tmp_path_factory):
     ), out
 
 
+@pytest.fixture(scope="module")
+def two_seeds(tiny):
+    X, y, Xt, yt = tiny
+    return compare_models(
+        _models(), X, y, cv=2, X_test=Xt, y_test=yt, seeds=2, random_state=3, progress=False
+    )
+
+
 def test_every_field(result, tiny):
     res, _ = result
     f = res.folds
-    assert list(f.model.unique()) == ["cnn", "lstm"] and sorted(f.fold.unique()) == [0, 1]
+    assert list(f.model.unique()) == ["CNN", "LSTM"] and sorted(f.fold.unique()) == [0, 1]
+    assert f.seed.unique().tolist() == [0]
     for col in (
         "accuracy",
         "log_loss",
         "fit_time",
-        "predict_time",
+        "predict_time_per_1000",
         "train_images_per_s",
-        "predict_images_per_s",
         "epochs",
     ):
         assert f[col].notna().all() and (f[col] > 0).all(), col
+    assert (f.epochs == 2).all()
     s = res.summary
-    for col in (
-        "accuracy_mean",
-        "accuracy_std",
-        "fit_time_mean",
-        "log_loss_std",
-        "n_params",
-        "test_accuracy",
-        "test_log_loss",
-        "test_fit_time",
-    ):
+    for col in ("accuracy_mean", "accuracy_std", "n_params", "test_accuracy", "test_log_loss"):
         assert col in s.columns, col
-    assert s.loc["cnn", "n_params"] > s.loc["lstm", "n_params"] > 0
-    assert len(res.histories["cnn"]) == 2
+    assert np.isnan(s.loc["CNN", "accuracy_seed_std"])  # one seed: no spread across seeds
+    assert s.loc["CNN", "n_params"] > s.loc["LSTM", "n_params"] > 0
+    assert len(res.histories["CNN"]) == 2
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_time"} <= set(
-        res.histories["cnn"][0]
+        res.histories["CNN"][0]
     )
-    t = res.test["lstm"]
+    t = res.test["LSTM"][0]
     assert len(t["predictions"]) == 100 and np.asarray(t["confusion_matrix"]).sum() == 100
     assert t["accuracy"] == pytest.approx(np.mean(np.asarray(t["predictions"]) == tiny[3]))
     st = res.statistics[0]
-    assert 0 <= st["ttest"]["p_value"] <= 1 and 0 <= st["mcnemar"]["p_value"] <= 1
-    assert all("CNN" in v and "LSTM" in v for v in res.verdicts) and len(res.verdicts) == 2
+    assert st["ttest"]["detail"]["k"] == 2 and len(st["mcnemar"]) == 1
+    (sentence,) = res.verdicts
+    assert "CNN" in sentence and "LSTM" in sentence and "one training seed" in sentence
+
+
+def test_folds_are_scikit_learns_cross_validate(two_seeds, tiny):
+    """Each seed's per-fold scores are those of a plain cross_validate with that seed."""
+    X, y, _, _ = tiny
+    for seed in (3, 4):
+        plain = cross_validate(
+            make_cnn_pipeline(epochs=2, filters=4, learning_rate=0.01, random_state=seed),
+            X,
+            y,
+            cv=StratifiedKFold(2, shuffle=True, random_state=seed),
+            scoring=COMPARISON_SCORING,
+        )
+        ours = two_seeds.folds.query("model == 'CNN' and seed == @seed")
+        np.testing.assert_array_equal(ours.accuracy.to_numpy(), plain["test_accuracy"])
+        np.testing.assert_allclose(ours.log_loss.to_numpy(), -plain["test_neg_log_loss"], rtol=1e-6)
+
+
+def test_seeds_repeat_folds_and_refit(two_seeds, tmp_path):
+    res = two_seeds
+    assert res.seeds == [3, 4] and len(res.folds) == 8
+    assert [r["seed"] for r in res.test["CNN"]] == [3, 4]
+    st = res.statistics[0]
+    assert st["ttest"]["detail"]["k"] == 4 and st["ttest"]["detail"]["df"] == 3
+    assert [m["seed"] for m in st["mcnemar"]] == [3, 4]
+    s = res.summary
+    per_seed = res.folds.query("model == 'LSTM'").groupby("seed").accuracy.mean()
+    assert s.loc["LSTM", "accuracy_seed_std"] == pytest.approx(per_seed.std(ddof=1))
+    accs = [r["accuracy"] for r in res.test["LSTM"]]
+    assert s.loc["LSTM", "test_accuracy"] == pytest.approx(np.mean(accs))
+    md = res.save(tmp_path)["report.md"].read_text()
+    assert "2 training seeds (3, 4)" in md and "repeated k-fold t-test" in md
+    assert md.count("*McNemar's test*, seed") == 2 and "one training seed" not in md
 
 
 def test_report_files(result, tmp_path):
@@ -87,59 +146,72 @@ def test_report_files(result, tmp_path):
     ):
         assert name in written and written[name].stat().st_size > 0, name
     md = written["report.md"].read_text()
-    assert "| cnn |" in md and "McNemar" in md and "Nadeau-Bengio" in md and "![" in md
+    assert md.startswith("# CNN vs LSTM: comparison report")
+    assert "| CNN |" in md and "McNemar" in md and "![" in md and "## Setup" in md
+    assert "tensorflow" in md and "scikit-learn" in md
     data = json.loads(written["results.json"].read_text())
     assert set(data) >= {"summary", "folds", "histories", "test", "statistics", "config"}
+    assert data["verdicts"] == res.verdicts
     assert written["learning_curves"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_save_without_matplotlib_writes_tables_and_warns(result, tmp_path, monkeypatch):
+    res, _ = result
+
+    def missing():
+        raise figures.FiguresUnavailable("The report's figures need matplotlib.")
+
+    monkeypatch.setattr(figures, "_pyplot", missing)
+    with pytest.warns(UserWarning, match="figures were skipped"):
+        written = res.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.md",
+        "results.csv",
+        "results.json",
+    ]
+    assert "Is the difference real?" in written["report.md"].read_text()
 
 
 def test_resume_after_interruption_redoes_nothing(tiny, tmp_path, monkeypatch):
     X, y, Xt, yt = tiny
-    calls = []
-    real = comparison._evaluate
+    calls, interrupted = [], []
+    real = comparison._run_task
 
-    def flaky(name, model, *args):
-        calls.append((name, args[-1]))
-        if len(calls) == 3:
+    def flaky(task, *args):
+        calls.append(task[:3])
+        if len(calls) == 3 and not interrupted:
+            interrupted.append(True)
             raise KeyboardInterrupt  # as a Ctrl-C during the third fit
-        return real(name, model, *args)
+        return real(task, *args)
 
-    monkeypatch.setattr(comparison, "_evaluate", flaky)
+    monkeypatch.setattr(comparison, "_run_task", flaky)
+    kwargs = {"cv": 2, "X_test": Xt, "y_test": yt, "out_dir": tmp_path, "progress": False}
     with pytest.raises(KeyboardInterrupt):
-        compare_models(
-            _models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False
-        )
+        compare_models(_models(), X, y, **kwargs)
     assert len(list((tmp_path / "folds").glob("*.json"))) == 2
     calls.clear()
-    monkeypatch.setattr(
-        comparison,
-        "_evaluate",
-        lambda name, model, *args: calls.append((name, args[-1])) or real(name, model, *args),
-    )
-    res = compare_models(
-        _models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False
-    )
-    assert calls == [("lstm", 0), ("lstm", 1), ("cnn", "test"), ("lstm", "test")]
+    res = compare_models(_models(), X, y, **kwargs)
+    assert calls == [("CNN", 0, 1), ("LSTM", 0, 1), ("CNN", 0, "test"), ("LSTM", 0, "test")]
     assert len(res.folds) == 4
     calls.clear()
-    compare_models(_models(), X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False)
+    compare_models(_models(), X, y, **kwargs)
     assert calls == []  # everything finished: nothing is redone
+    more = compare_models(_models(), X, y, seeds=2, **kwargs)  # a second seed reuses the first
+    assert {c[1] for c in calls} == {1} and len(calls) == 6
+    assert more.seeds == [0, 1]
 
 
 def test_foreign_folder_is_refused(result, tiny):
     X, y, Xt, yt = tiny
     _, out = result
-    other = {
-        "cnn": make_cnn_pipeline(epochs=2, random_state=0),
-        "lstm": make_lstm_pipeline(units=16, epochs=1, random_state=0),
-    }
+    other = {"CNN": make_cnn_pipeline(epochs=3, filters=4), "LSTM": _lstm()}
     with pytest.raises(ComparisonConfigError, match="different comparison .*models"):
         compare_models(other, X, y, cv=2, X_test=Xt, y_test=yt, out_dir=out, progress=False)
     with pytest.raises(ComparisonConfigError, match="cv"):
         compare_models(_models(), X, y, cv=3, X_test=Xt, y_test=yt, out_dir=out, progress=False)
 
 
-def test_argument_errors(tiny):
+def test_argument_errors(tiny, tmp_path):
     X, y, Xt, yt = tiny
     with pytest.raises(ValueError, match="non-empty"):
         compare_models({}, X, y)
@@ -147,3 +219,115 @@ def test_argument_errors(tiny):
         compare_models(_models(), X, y, X_test=Xt)
     with pytest.raises(ValueError, match="cv must be an int >= 2"):
         compare_models(_models(), X, y, cv=1)
+    with pytest.raises(ValueError, match="seeds must be"):
+        compare_models(_models(), X, y, seeds=0)
+    with pytest.raises(ValueError, match="distinct"):
+        compare_models(_models(), X, y, seeds=[1, 1])
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OSError, match="existing file"):
+        compare_models(_models(), X, y, out_dir=tmp_path / "file")
+
+
+def test_any_splitter_is_accepted_and_reseeded():
+    shuffled = _splitter(StratifiedKFold(3, shuffle=True, random_state=99), seed=7)
+    assert shuffled.random_state == 7 and shuffled.n_splits == 3
+    plain = KFold(4)
+    assert _splitter(plain, seed=7).random_state is None  # no shuffling: nothing to seed
+    assert _splitter(5, seed=2).random_state == 2
+
+
+def test_from_search_one_object_comparison(tiny, tmp_path):
+    """The networks themselves as the candidates of one GridSearchCV."""
+    X, y, Xt, yt = tiny
+    search = GridSearchCV(
+        Pipeline([("model", _cnn())]),
+        {"model": [_cnn().set_params(cnnclassifier__random_state=0), _lstm()]},
+        scoring=TIMING_SCORING,
+        refit=FastestWithinTolerance(0.002),
+        cv=3,
+    ).fit(X, y)
+    res = ComparisonResult.from_search(search, X_test=Xt, y_test=yt)
+    assert res.names == ["CNN", "LSTM"] and len(res.folds) == 6
+    acc = search.cv_results_["mean_test_accuracy"]
+    best, other = int(np.argmax(acc)), 1 - int(np.argmax(acc))
+    (st,) = res.statistics
+    assert (st["model_a"], st["model_b"]) == (res.names[best], res.names[other])
+    # the corrected t-test, computed independently: the plain one-sample t of the
+    # differences, rescaled by sqrt((1/k) / (1/k + n_test/n_train)) with n_test/n_train = 1/2
+    d = np.array(
+        [search.cv_results_[f"split{i}_test_accuracy"][best] for i in range(3)]
+    ) - np.array([search.cv_results_[f"split{i}_test_accuracy"][other] for i in range(3)])
+    from scipy import stats
+
+    t_plain = stats.ttest_1samp(d, 0.0).statistic
+    assert st["ttest"]["statistic"] == pytest.approx(t_plain * np.sqrt((1 / 3) / (1 / 3 + 1 / 2)))
+    chosen = res.names[search.best_index_]
+    assert list(res.test) == [chosen] and len(res.test[chosen][0]["predictions"]) == 100
+    written = res.save(tmp_path)
+    md = written["report.md"].read_text()
+    assert f"Refit chose **{chosen}**" in md and "within 0.002" in md and "Pareto front" in md
+    assert "accuracy_vs_time" in written and "learning_curves" not in written
+
+
+def test_from_search_needs_the_timing_scorers(tiny):
+    X, y, _, _ = tiny
+    search = GridSearchCV(_cnn(), {"cnnclassifier__filters": [2, 4]}, cv=2).fit(X[:100], y[:100])
+    with pytest.raises(ValueError, match="TIMING_SCORING"):
+        ComparisonResult.from_search(search)
+
+
+def _stat(cv_p=None, cv_diff=0.0, test=()):
+    st = {"model_a": "CNN", "model_b": "LSTM"}
+    if cv_p is not None:
+        st["ttest"] = {"p_value": cv_p, "mean_difference": cv_diff}
+        st["cv_finding"] = None if cv_p >= 0.05 else ("CNN" if cv_diff > 0 else "LSTM")
+    if test:
+        st["mcnemar"] = [
+            {"seed": i, "p_value": p, "mean_difference": d} for i, (p, d) in enumerate(test)
+        ]
+        from mnist_estimators.stats import finding_across_seeds
+
+        st["test_finding"] = finding_across_seeds(st["mcnemar"], "CNN", "LSTM")
+    return st
+
+
+@pytest.mark.parametrize(
+    ("st", "expected"),
+    [
+        (_stat(0.01, 0.01, [(0.01, 0.01)]), "CNN is more accurate than LSTM: cross-validation"),
+        (_stat(0.3, 0.01, [(0.3, 0.01)]), "No significant difference"),
+        (
+            _stat(0.3, 0.01, [(0.049, 0.002), (0.02, 0.003)]),
+            "The test set shows CNN more accurate than LSTM (McNemar, p = 0.02 to 0.049 over 2 seeds), "
+            "a difference that cross-validation does not confirm",
+        ),
+        (_stat(0.001, -0.01, [(0.4, 0.001)]), "Cross-validation shows LSTM more accurate than CNN"),
+        (_stat(0.01, 0.01, [(0.01, -0.01)]), "Cross-validation and the test set disagree"),
+        (_stat(0.3, 0.0, [(0.01, 0.01), (0.01, -0.01)]), "The seeds disagree on the test set"),
+        (_stat(0.3, 0.0, [(0.01, 0.01), (0.2, 0.001)]), "No significant difference"),
+    ],
+)
+def test_verdict_sentences(st, expected):
+    sentence = verdict_sentence(st)
+    assert sentence.startswith(expected) and sentence.count(".") >= 1
+    assert "one training seed" in verdict_sentence(st, single_seed=True)
+
+
+def test_pareto_front_against_brute_force(rng):
+    acc, t = rng.random(30), rng.random(30)
+    expected = [
+        i
+        for i in range(30)
+        if not any(acc[j] >= acc[i] and t[j] <= t[i] and j != i for j in range(30))
+    ]
+    assert pareto_front(acc, t).tolist() == expected
+
+
+def test_predict_proba_is_float64_rows_summing_to_one(result, tiny):
+    _, y, Xt, _ = tiny
+    pipe = _cnn().set_params(cnnclassifier__random_state=0).fit(tiny[0], y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = pipe.predict_proba(Xt)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)

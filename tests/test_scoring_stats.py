@@ -17,7 +17,12 @@ from mnist_estimators.scoring import (
     PredictTimeScorer,
     neg_fit_time_scorer,
 )
-from mnist_estimators.stats import corrected_paired_ttest, mcnemar_test, verdict
+from mnist_estimators.stats import (
+    corrected_paired_ttest,
+    finding,
+    finding_across_seeds,
+    mcnemar_test,
+)
 
 
 class FakeClock:
@@ -110,18 +115,34 @@ def test_fastest_within_tolerance_rules():
         FastestWithinTolerance(metric="f1")({"mean_fit_time": [1.0]})
 
 
-def test_corrected_ttest_matches_formula():
+def test_corrected_ttest_against_scipy_and_published_values():
     a = np.array([0.99, 0.985, 0.99, 0.98, 0.992])
     b = np.array([0.97, 0.975, 0.96, 0.965, 0.97])
     r = corrected_paired_ttest(a, b, n_train=800, n_test=200)
-    d = a - b
-    t = d.mean() / np.sqrt((1 / 5 + 200 / 800) * d.var(ddof=1))
+    # Independent route: scipy's plain paired t, whose variance term is var/k, rescaled
+    # to the corrected variance (1/k + n_test/n_train) var.
+    plain = st.ttest_rel(a, b)
+    t = plain.statistic * np.sqrt((1 / 5) / (1 / 5 + 200 / 800))
     assert r.statistic == pytest.approx(t)
     assert r.p_value == pytest.approx(2 * st.t.sf(abs(t), 4))
-    plain = st.ttest_rel(a, b)
     assert r.p_value > plain.pvalue  # the correction is more conservative
+    # Worked by hand: d = (.02, .01, .03); mean .02, var .0001; t = .02 / sqrt((1/3 + 1/2) .0001)
+    hand = corrected_paired_ttest([0.99, 0.98, 0.99], [0.97, 0.97, 0.96], 200, 100)
+    assert hand.statistic == pytest.approx(0.02 / np.sqrt(0.0001 * 5 / 6))
+    assert hand.statistic == pytest.approx(2.19089, abs=1e-5)
     same = corrected_paired_ttest(a, a, 800, 200)
-    assert same.p_value == 1.0 and "No significant difference" in verdict("CNN", "LSTM", same)
+    assert same.p_value == 1.0 and finding(same, "CNN", "LSTM") is None
+
+
+def test_findings_across_seeds():
+    sig_a = {"p_value": 0.01, "mean_difference": 0.003}
+    sig_b = {"p_value": 0.01, "mean_difference": -0.003}
+    weak = {"p_value": 0.3, "mean_difference": 0.001}
+    assert finding_across_seeds([sig_a, sig_a], "CNN", "LSTM") == "CNN"
+    assert finding_across_seeds([sig_b], "CNN", "LSTM") == "LSTM"
+    assert finding_across_seeds([sig_a, weak], "CNN", "LSTM") is None
+    assert finding_across_seeds([sig_a, sig_b], "CNN", "LSTM") == "mixed"
+    assert finding_across_seeds([], "CNN", "LSTM") is None
 
 
 def test_mcnemar_exact_and_chi_square():
@@ -137,4 +158,4 @@ def test_mcnemar_exact_and_chi_square():
     big = mcnemar_test(y, a, b)
     assert big.detail["method"].startswith("chi-square")
     assert big.statistic == pytest.approx((abs(60 - 10) - 1) ** 2 / 70)
-    assert verdict("CNN", "LSTM", big).startswith("CNN is more accurate than LSTM (p < 0.001")
+    assert finding(big, "CNN", "LSTM") == "CNN" and big.p_value < 0.001
