@@ -7,7 +7,7 @@ package's default, on the same stratified folds of the training split only
 medians over the folds, and ratios are against the reference measured in
 the same run.
 
-    MNIST_ESTIMATORS_DATA=../shared/data/mnist-offline python benchmarks/bench_lstm_defaults.py
+    MNIST_ESTIMATORS_DATA=../shared/data/mnist python benchmarks/bench_lstm_defaults.py
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The reference setting (batch 32) is measured in the same run as the
 alternatives, and ratios are against it. Medians over repeats: these machines
 are noisy.
 
-    MNIST_ESTIMATORS_DATA=../shared/data/mnist-offline python benchmarks/bench_training_throughput.py
+    MNIST_ESTIMATORS_DATA=../shared/data/mnist python benchmarks/bench_training_throughput.py
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Shared fixtures. Real data comes from ../shared/data/mnist-offline (or
-$MNIST_ESTIMATORS_DATA); a missing folder is a test failure, never a skip."""
+"""Shared fixtures. Real data comes from ../shared/data/mnist, the complete official MNIST
+(or $MNIST_ESTIMATORS_DATA); a missing folder is a test failure, never a skip."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist-offline"
+DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +19,7 @@ def mnist_dir() -> Path:
     if not (path / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.fail(
             f"Real MNIST files not found in {path}. Set MNIST_ESTIMATORS_DATA to the folder "
-            "with the IDX files (../shared/data/mnist-offline beside the repository).",
+            "with the IDX files (../shared/data/mnist beside the repository).",
             pytrace=False,
         )
     return path
@@ -28,16 +28,9 @@ def mnist_dir() -> Path:
 @pytest.fixture(scope="session")
 def mnist_small(mnist_dir):
     """2,000 training and 1,000 official test images (stratified, seeded)."""
-    import warnings
-
     from mnist_estimators import load_mnist
-    from mnist_estimators.datasets import IncompleteDatasetWarning
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", IncompleteDatasetWarning)
-        X, y = load_mnist(
-            "train", return_X_y=True, data_dir=mnist_dir, n_samples=2000, random_state=0
-        )
+    X, y = load_mnist("train", return_X_y=True, data_dir=mnist_dir, n_samples=2000, random_state=0)
     Xt, yt = load_mnist("test", return_X_y=True, data_dir=mnist_dir, n_samples=1000, random_state=0)
     return X, y, Xt, yt
 
