@@ -52,7 +52,9 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from mnist_estimators import PixelScaler
     >>> PixelScaler().fit_transform(np.array([[0, 51, 255]], dtype=np.uint8))
-    array([[0. , 0.2, 1. ]], dtype=float32)
+    array([[0.        , 0.20000002, 1.        ]], dtype=float32)
+
+    (51 / 255 in float32 arithmetic is 0.20000002, the nearest float32 above 0.2.)
     """
 
     def __init__(self, max_value: float = 255.0, clip: bool = False):

@@ -358,3 +358,38 @@ def test_describe_datasets(mnist_dir, monkeypatch):
     assert rows["mnist"]["train"] == 60000 and rows["mnist"]["test"] == 10000
     assert rows["mnist"]["complete"]
     assert rows["fashion-mnist"]["complete"] and rows["digits"]["found"]
+
+
+# -- a data set that is not what its name says ----------------------------------------
+def test_mnist_files_are_refused_as_fashion_mnist_and_back(mnist_dir):
+    with pytest.raises(DataFileError, match="holds mnist, not fashion-mnist.*label counts"):
+        load_fashion_mnist("test", data_dir=mnist_dir)
+    with pytest.raises(DataFileError, match="holds fashion-mnist, not mnist"):
+        load_mnist("train", data_dir=FASHION)
+    rows = {r["name"]: r for r in describe_datasets(mnist_dir)}
+    assert rows["mnist"]["found"] and rows["mnist"]["complete"]
+    assert not rows["fashion-mnist"]["found"] and "holds mnist" in rows["fashion-mnist"]["note"]
+
+
+def test_recompressed_copy_is_accepted(mnist_dir, tmp_path):
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        raw = gzip.decompress((mnist_dir / f"{name}.gz").read_bytes())
+        (tmp_path / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (tmp_path / f"{name}.gz").symlink_to(mnist_dir / f"{name}.gz")
+    bunch = load_mnist("test", data_dir=tmp_path)
+    assert bunch.complete and np.bincount(bunch.target).tolist() == TEST_COUNTS
+
+
+def test_partial_copy_of_the_other_data_set_is_refused_by_its_pixels(tmp_path):
+    X, y = load_fashion_mnist("test", return_X_y=True)
+    for prefix, n in (("train", 500), ("t10k", 300)):
+        images, labels = X[:n].reshape(-1, 28, 28), y[:n].astype(np.uint8)
+        (tmp_path / f"{prefix}-images-idx3-ubyte").write_bytes(idx_bytes(images))
+        (tmp_path / f"{prefix}-labels-idx1-ubyte").write_bytes(idx_bytes(labels))
+    with pytest.raises(DataFileError, match="holds fashion-mnist, not mnist.*mean pixel"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", IncompleteDatasetWarning)
+            load_mnist("train", data_dir=tmp_path)
+    with pytest.warns(IncompleteDatasetWarning):  # as itself, the partial copy loads
+        assert load_fashion_mnist("train", data_dir=tmp_path).data.shape == (500, 784)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .errors import DataFileError
+from .identity import identify
 from .sources import DATASETS, find_local_source
 
 __all__ = ["describe_datasets"]
@@ -56,6 +59,19 @@ def describe_datasets(data_dir=None) -> list[dict]:
             else:
                 row.update(counts)
                 row["complete"] = all(counts[s] == spec.n_official[s] for s in counts)
+                others = {
+                    identify(spec.name, s, np.empty(0), source.labels(s))
+                    for s in counts
+                    if counts[s] == spec.n_official[s]
+                } - {None}
+                if others:
+                    row.update(found=False, complete=False)
+                    row["note"] = (
+                        f"{source.path} holds {', '.join(sorted(others))}, not {spec.name} "
+                        "(label counts of the official splits)"
+                    )
+                    rows.append(row)
+                    continue
                 if not row["complete"]:
                     row["note"] = "partial: " + ", ".join(
                         f"{s} {counts[s]:,} of {spec.n_official[s]:,}" for s in counts

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from .errors import IncompleteDatasetWarning
+from .identity import check_identity
 from .sources import DATASETS, DatasetSpec, Source, find_source
 
 __all__ = ["load_digits_images", "load_fashion_mnist", "load_mnist"]
@@ -90,6 +91,11 @@ def _load_idx_dataset(
     source: Source = find_source(spec, data_dir, download_if_missing=download_if_missing)
     images, labels = source.read(*splits)
     counts = {s: int(n) for s, n in zip(splits, _split_sizes(source, splits, labels), strict=True)}
+    start = 0
+    for s in splits:  # refuse files of another data set (e.g. MNIST loaded as Fashion-MNIST)
+        part = slice(start, start + counts[s])
+        check_identity(spec, s, images[part], labels[part], source.path)
+        start += counts[s]
     complete = all(counts[s] == spec.n_official[s] for s in splits)
     notes = []
     for s in splits:

@@ -133,6 +133,12 @@ class Source:
                 return {s: int(z[f"y_{s}"].shape[0]) for s in SPLITS}
         return {s: read_idx_header(self.files[s][1])[1][0] for s in SPLITS}
 
+    def labels(self, split: str) -> np.ndarray:
+        """The labels of one split (small: read without the images for IDX files)."""
+        if self.is_npz:
+            return _read_npz(self.files["npz"], split)[1]
+        return read_idx(self.files[split][1], ndim=1)
+
     def read(self, *splits: str) -> tuple[np.ndarray, np.ndarray]:
         """Images ``(n, h, w)`` uint8 and labels ``(n,)`` of the splits, in order.
 
