@@ -205,6 +205,27 @@ def _describe_data(args, train, test) -> str:
     return f"{args.dataset}, {sizes}; files {complete}" + (f", from {source}" if source else "")
 
 
+def _check_folds(args, y, y_test) -> None:
+    """Every class needs --cv training images, and every test class must be trained on."""
+    import numpy as np
+
+    classes, counts = np.unique(y, return_counts=True)
+    subset = f" (of --max-samples {args.max_samples:,})" if args.max_samples else ""
+    if counts.min() < args.cv:
+        few = classes[counts < args.cv]
+        raise _UsageError(
+            f"--cv {args.cv} needs at least {args.cv} training images of every class, but "
+            f"class {few[0]} has {counts[classes == few[0]][0]}{subset}: lower --cv or raise "
+            f"--max-samples to at least {args.cv * len(np.unique(y_test))}"
+        )
+    unseen = np.setdiff1d(np.unique(y_test), classes)
+    if unseen.size:
+        raise _UsageError(
+            f"the training data{subset} has no image of class(es) {', '.join(map(str, unseen))}, "
+            "which the test data has: raise --max-samples"
+        )
+
+
 def _pipeline(model: str, args):
     from .base import REFERENCE_TRAINING
     from .pipelines import make_cnn_pipeline, make_lstm_pipeline
@@ -229,6 +250,7 @@ def cmd_compare(args) -> int:
         raise _UsageError("--cv must be at least 2")
     prepare_output_folder(args.out)  # before loading or training anything
     X, y, Xt, yt, data = _load(args)
+    _check_folds(args, y, yt)
     models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
     print(
         f"Comparing {', '.join(models)} on {args.dataset}: {len(y):,} training, {len(yt):,} test "
@@ -315,6 +337,7 @@ def cmd_grid_search(args) -> int:
     grid = _grid(args, pipe)
     out = prepare_output_folder(args.out)  # before loading or training anything
     X, y, Xt, yt, data = _load(args)
+    _check_folds(args, y, yt)
     refit = (
         "accuracy"
         if args.refit == "best"

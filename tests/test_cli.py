@@ -83,9 +83,27 @@ def test_help_is_complete():
             "/nonexistent",
         ),
         ("grid-search", "--model", "cnn", "--param", "dropout=0.2,1.5", "--out", "x"),
+        ("compare", "--dataset", "digits", "--cv", "10", "--max-samples", "40", "--out", "x"),
+        ("compare", "--dataset", "digits", "--max-samples", "5", "--out", "x"),
+        (
+            "grid-search",
+            "--model",
+            "cnn",
+            "--param",
+            "filters=2",
+            "--dataset",
+            "digits",
+            "--max-samples",
+            "12",
+            "--cv",
+            "3",
+            "--out",
+            "x",
+        ),
     ],
 )
 def test_bad_arguments_one_line_no_traceback(args, tmp_path):
+    args = tuple(str(tmp_path / "out") if a == "x" else a for a in args)
     proc = run(*args)
     assert proc.returncode == 2, proc.stderr
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
