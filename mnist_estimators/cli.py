@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser(
         "grid-search",
         help="tune one model with GridSearchCV and timing-aware refit",
-        description="GridSearchCV over --param grids; reports accuracy, fit and predict times per candidate.",
+        description="A grid search over --param grids, evaluated like GridSearchCV (same folds, cross_validate, timing-aware refit) and resumable per candidate and fold; writes the comparison report of the candidates to --out.",
     )
     _data_args(g)
     g.add_argument("--model", choices=MODEL_CHOICES, required=True)
@@ -323,11 +323,9 @@ def _grid(args, pipe) -> dict:
 
 
 def cmd_grid_search(args) -> int:
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
     from ._storage import atomic_write_text, json_default, prepare_output_folder
-    from .result import ComparisonResult
-    from .scoring import TIMING_SCORING, FastestWithinTolerance
+    from .scoring import FastestWithinTolerance
+    from .search import grid_search
 
     if args.cv < 2:
         raise _UsageError("--cv must be at least 2")
@@ -343,23 +341,27 @@ def cmd_grid_search(args) -> int:
         if args.refit == "best"
         else FastestWithinTolerance(args.refit, metric="accuracy")
     )
-    search = GridSearchCV(
+    result = grid_search(
         pipe,
         grid,
-        scoring=TIMING_SCORING,
+        X,
+        y,
+        cv=args.cv,
         refit=refit,
-        cv=StratifiedKFold(args.cv, shuffle=True, random_state=args.random_state),
+        X_test=Xt,
+        y_test=yt,
+        random_state=args.random_state,
+        out_dir=out,
         n_jobs=args.n_jobs,
-        error_score="raise",
+        progress=not args.no_progress,
+        setup={"dataset": data, "command": _command_line()},
     )
-    search.fit(X, y)
-    result = ComparisonResult.from_search(search, X_test=Xt, y_test=yt)
-    result.config["setup"] = {"dataset": data, "command": _command_line()}
     written = result.save(out)
-    chosen = result.names[search.best_index_]
+    chosen_index = result.search["chosen_index"]
+    chosen = result.names[chosen_index]
     best = {
-        "best_index": int(search.best_index_),
-        "best_params": search.best_params_,
+        "best_index": chosen_index,
+        "best_params": result.search["params"][chosen_index],
         "chosen": chosen,
         "refit": str(refit),
         "test_accuracy": result.test[chosen][0]["accuracy"],

@@ -212,7 +212,49 @@ class ComparisonResult:
                 f"The search's scoring lacks {missing}: pass scoring=TIMING_SCORING (or a dict "
                 "with 'accuracy', 'neg_fit_time' and 'neg_predict_time') to the search."
             )
-        k = int(search.n_splits_)
+        test = None
+        chosen = getattr(search, "best_index_", None)
+        if X_test is not None and hasattr(search, "best_estimator_"):
+            test = test_record(search.best_estimator_, X_test, y_test)
+        return cls.from_cv_results(
+            res,
+            n_splits=int(search.n_splits_),
+            refit=search.refit,
+            chosen=chosen,
+            test=test,
+            X_test=X_test,
+            y_test=y_test,
+            n_train=n_train,
+            n_test=n_test,
+            config={
+                "search": type(search).__name__,
+                "estimator": repr(search.estimator),
+                "scoring": sorted(search.scorer_) if isinstance(search.scorer_, dict) else None,
+            },
+        )
+
+    @classmethod
+    def from_cv_results(
+        cls,
+        cv_results: dict,
+        *,
+        n_splits: int,
+        refit=None,
+        chosen: int | None = None,
+        test: dict | None = None,
+        X_test=None,
+        y_test=None,
+        n_train: int | None = None,
+        n_test: int | None = None,
+        config: dict | None = None,
+    ) -> ComparisonResult:
+        """The report of a search from its ``cv_results_``-shaped dict (see :meth:`from_search`).
+
+        ``chosen`` is the refit candidate's index and ``test`` its
+        :func:`test_record` on ``X_test, y_test``, if any.
+        """
+        res = cv_results
+        k = int(n_splits)
         if (n_train is None) != (n_test is None):
             raise ValueError("Pass both n_train and n_test, or neither.")
         if n_train is None:
@@ -247,29 +289,22 @@ class ComparisonResult:
             for i in range(len(names))
             if i != best
         ]
-        test = {}
-        chosen = getattr(search, "best_index_", None)
-        if X_test is not None and hasattr(search, "best_estimator_"):
-            test[names[chosen]] = [
-                {"seed": 0, **test_record(search.best_estimator_, X_test, y_test)}
-            ]
-        summary = _summary(folds, names, {}, test)
-        refit = search.refit
+        tests = {} if test is None or chosen is None else {names[chosen]: [{"seed": 0, **test}]}
+        summary = _summary(folds, names, {}, tests)
         info = {
-            "kind": type(search).__name__,
+            "kind": (config or {}).get("search", "GridSearchCV"),
             "params": [dict(p) for p in res["params"]],
             "best_accuracy_index": best,
             "chosen_index": None if chosen is None else int(chosen),
-            "refit": refit if isinstance(refit, (str, bool)) else repr(refit),
+            "refit": refit if isinstance(refit, (str, bool, type(None))) else repr(refit),
             "tolerance": getattr(refit, "tolerance", None),
             "pareto": pareto_front(mean_acc, -np.asarray(res["mean_test_neg_fit_time"])).tolist(),
         }
         config = {
-            "search": type(search).__name__,
-            "estimator": repr(search.estimator),
+            "search": "GridSearchCV",
+            **(config or {}),
             "n_candidates": len(names),
             "cv": k,
-            "scoring": sorted(search.scorer_) if isinstance(search.scorer_, dict) else None,
             "n_test": None if y_test is None else len(y_test),
             "seeds": [0],
         }
@@ -277,7 +312,7 @@ class ComparisonResult:
             folds,
             summary,
             {n: [] for n in names},
-            test,
+            tests,
             statistics,
             config,
             info,

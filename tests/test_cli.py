@@ -184,7 +184,7 @@ def test_compare_end_to_end_and_resume(tmp_path):
 
 
 def test_grid_search_with_fastest_refit(tmp_path):
-    proc = run(
+    args = (
         "grid-search",
         "--model",
         "cnn",
@@ -206,7 +206,9 @@ def test_grid_search_with_fastest_refit(tmp_path):
         "fastest-within=0.5",
         "--out",
         str(tmp_path),
+        "--no-progress",
     )
+    proc = run(*args)
     assert proc.returncode == 0, proc.stderr
     best = json.loads((tmp_path / "best.json").read_text())
     assert "FastestWithinTolerance" in best["refit"]
@@ -223,6 +225,16 @@ def test_grid_search_with_fastest_refit(tmp_path):
     test = json.loads((tmp_path / "results.json").read_text())["test"][best["chosen"]][0]
     assert best["test_accuracy"] == test["accuracy"]
     assert (tmp_path / "accuracy_vs_time.png").read_bytes()[:4] == b"\x89PNG"
+    # Resumable per candidate and fold: as after a kill, one fold is missing; only it reruns.
+    folds = sorted((tmp_path / "folds").glob("*.json"))
+    assert len(folds) == 4
+    stamps = {p.name: p.stat().st_mtime_ns for p in folds}
+    folds[0].unlink()
+    again = run(*args)
+    assert again.returncode == 0, again.stderr
+    changed = [p.name for p in sorted((tmp_path / "folds").glob("*.json"))
+               if p.stat().st_mtime_ns != stamps[p.name]]  # fmt: skip
+    assert changed == [folds[0].name]
 
 
 @pytest.mark.parametrize(

@@ -269,6 +269,32 @@ def test_from_search_one_object_comparison(tiny, tmp_path):
     assert "accuracy_vs_time" in written and "learning_curves" not in written
 
 
+def test_resumable_grid_search_equals_gridsearchcv(tiny, tmp_path):
+    from mnist_estimators.search import grid_search
+
+    X, y, Xt, yt = tiny
+    grid = {"cnnclassifier__filters": [2, 4]}
+    ours = grid_search(
+        _cnn(), grid, X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False
+    )
+    theirs = GridSearchCV(
+        _cnn().set_params(cnnclassifier__random_state=0),
+        grid,
+        scoring=TIMING_SCORING,
+        refit="accuracy",
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    ).fit(X, y)
+    for i, name in enumerate(["filters=2", "filters=4"]):
+        np.testing.assert_array_equal(
+            ours.folds[ours.folds.model == name].accuracy.to_numpy(),
+            [theirs.cv_results_[f"split{f}_test_accuracy"][i] for f in range(2)],
+        )
+    assert ours.search["chosen_index"] == theirs.best_index_
+    chosen = ours.names[ours.search["chosen_index"]]
+    assert ours.test[chosen][0]["accuracy"] == pytest.approx(theirs.score(Xt, yt))
+    assert (tmp_path / "refit.json").is_file() and len(list((tmp_path / "folds").iterdir())) == 4
+
+
 def test_from_search_needs_the_timing_scorers(tiny):
     X, y, _, _ = tiny
     search = GridSearchCV(_cnn(), {"cnnclassifier__filters": [2, 4]}, cv=2).fit(X[:100], y[:100])
