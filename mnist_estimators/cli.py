@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 
@@ -425,6 +426,24 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+    except OSError as exc:  # disk full, a file vanished, ...: finished folds are already on disk
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"{parser.prog} {args.command}: error: {exc.strerror or exc}{where}; finished folds "
+            "are kept in the output folder: fix this and run the same command to resume.",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:
+        if os.environ.get("MNIST_ESTIMATORS_TRACEBACK"):
+            raise
+        print(
+            f"{parser.prog} {args.command}: error: {type(exc).__name__}: {exc}; finished folds "
+            "are kept in the output folder. Set MNIST_ESTIMATORS_TRACEBACK=1 to see the "
+            "traceback, and please report it.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

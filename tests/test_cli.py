@@ -135,6 +135,44 @@ def test_output_path_that_is_a_file_is_refused_before_training(tmp_path):
     assert "is an existing file" in proc.stderr and target.read_text() == "a user's file"
 
 
+@pytest.mark.parametrize("command", ["compare", "grid-search"])
+def test_unwritable_output_is_refused_before_training(command):
+    extra = ("--model", "cnn", "--param", "filters=2") if command == "grid-search" else ()
+    proc = run(command, *extra, "--dataset", "digits", "--out", "/sys/mnist-estimators-out")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "cannot write results into /sys/mnist-estimators-out" in lines[0]
+
+
+def test_read_only_file_system_message(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from mnist_estimators._storage import OutputFolderError, prepare_output_folder
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    with pytest.raises(
+        OutputFolderError, match=r"cannot write results into .*Read-only file system"
+    ):
+        prepare_output_folder(tmp_path / "new")
+
+
+def test_unexpected_errors_are_one_line(tmp_path, monkeypatch, capsys):
+    from mnist_estimators import cli
+
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(cli.cmd_compare.__globals__, "cmd_compare", broken)
+    monkeypatch.delenv("MNIST_ESTIMATORS_TRACEBACK", raising=False)
+    assert cli.main(["compare", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: boom" in err and "TRACEBACK=1" in err
+
+
 def test_missing_data_is_a_clear_error(tmp_path):
     proc = run("compare", "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "o"))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
