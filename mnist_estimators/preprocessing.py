@@ -170,7 +170,9 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
     Notes
     -----
     The output is 3-D or 4-D, so this transformer has no
-    ``get_feature_names_out`` and does not support ``set_output(transform="pandas")``.
+    ``get_feature_names_out``: ``set_output(transform="default")`` is accepted
+    (so ``Pipeline.set_output`` works), and ``"pandas"``/``"polars"`` raise a
+    ValueError that says why.
 
     Examples
     --------
@@ -226,6 +228,32 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         X, sample_shape = check_images(self, X, reset=False, dtype="numeric")
         check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
         return to_layout(X, self.image_shape_, self.layout)
+
+    def set_output(self, *, transform=None):
+        """Accept ``"default"`` (arrays, what this transformer returns); refuse DataFrames.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None, default=None
+            None and ``"default"`` change nothing.
+
+        Returns
+        -------
+        self : ImageReshaper
+
+        Raises
+        ------
+        ValueError
+            For ``"pandas"`` or ``"polars"``: images of shape ``(n, h, w, c)``
+            cannot be a table.
+        """
+        if transform in (None, "default"):
+            return self
+        raise ValueError(
+            f"ImageReshaper cannot output {transform!r}: its output is image-shaped "
+            f"(n, h, w[, c]), which no DataFrame can hold. Call set_output(transform={transform!r}) "
+            "on the steps before it (e.g. pipe[:1].set_output(...)), or use transform='default'."
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

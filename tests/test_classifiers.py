@@ -374,3 +374,16 @@ def test_score_before_fit_is_not_fitted_error(cls, small):
     X, y, _, _ = small
     with pytest.raises(NotFittedError):
         cls().score(X, y)
+
+
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_pipelines_set_output(make, small):
+    X, y, Xt, _ = small
+    pipe = make(**TINY)
+    assert pipe.set_output(transform="default") is pipe
+    proba = pipe.fit(X, y).predict_proba(Xt)
+    assert proba.shape == (len(Xt), 10)
+    with pytest.raises(ValueError, match="image-shaped .* no DataFrame can hold"):
+        make().set_output(transform="pandas")
+    frame = make()[:1].set_output(transform="pandas").fit_transform(X[:3])
+    assert frame.shape == (3, 64) and frame.columns[0] == "x0"
