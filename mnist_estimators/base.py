@@ -96,7 +96,9 @@ _COMMON_PARAMS_DOC = """\
         else a one-row strip. Image-shaped X sets the shape itself.
     random_state : int, RandomState or None, default=None
         Seed for weights, dropout, shuffling and the validation split. The
-        same int gives identical predictions on CPU.
+        same int gives identical predictions on CPU. A RandomState is used as
+        scikit-learn uses one: each fit draws its seed from it (so it advances,
+        and two fits from the same instance differ).
     verbose : int, default=0
         Keras' per-epoch output: 0 silent, 1 progress bar, 2 one line per epoch.
 """
@@ -308,6 +310,10 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
 
     def _keras_build_fn(self) -> keras.Model:
         """Build and compile the network (called by scikeras in ``fit``)."""
+        if isinstance(self.random_state, np.random.RandomState):
+            # scikit-learn's convention: a RandomState is the generator, consumed by each fit.
+            # (scikeras drew randint(low=1) from a copy of it: always 0, whatever its state.)
+            self._random_state = int(self.random_state.randint(np.iinfo(np.int32).max))
         if self._random_state is not None:
             keras.utils.set_random_seed(self._random_state)
         sample = to_layout(np.empty((1, self.n_features_in_)), self.image_shape_, self._layout)

@@ -387,3 +387,18 @@ def test_pipelines_set_output(make, small):
         make().set_output(transform="pandas")
     frame = make()[:1].set_output(transform="pandas").fit_transform(X[:3])
     assert frame.shape == (3, 64) and frame.columns[0] == "x0"
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_random_state_instance_follows_scikit_learn(cls, small):
+    X, y, Xt, _ = small
+    X, Xt = X / 255.0, Xt / 255.0
+
+    def proba(rs):
+        return cls(epochs=1, random_state=rs).fit(X, y).predict_proba(Xt)
+
+    np.testing.assert_array_equal(proba(np.random.RandomState(1)), proba(np.random.RandomState(1)))
+    assert not np.array_equal(proba(np.random.RandomState(1)), proba(np.random.RandomState(2)))
+    shared = np.random.RandomState(5)
+    first, second = proba(shared), proba(shared)  # the generator advances between fits
+    assert not np.array_equal(first, second)
