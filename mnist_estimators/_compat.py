@@ -38,7 +38,6 @@ class ScikerasClassifierCompat:
     model = None
     build_fn = None
     warm_start = False
-    class_weight = None
     loss = "sparse_categorical_crossentropy"
 
     _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)

@@ -101,6 +101,14 @@ _COMMON_PARAMS_DOC = """\
         and two fits from the same instance differ).
     verbose : int, default=0
         Keras' per-epoch output: 0 silent, 1 progress bar, 2 one line per epoch.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn
+        (:func:`sklearn.utils.class_weight.compute_sample_weight`); multiplied
+        with any ``sample_weight``.
+    callbacks : list of keras.callbacks.Callback instances or classes, default=None
+        Extra Keras callbacks for ``fit`` and ``partial_fit`` (TensorBoard, a
+        checkpoint, your own); a class is instantiated without arguments at
+        each fit. They run after the package's own (epoch timer, schedule).
 """
 
 
@@ -183,6 +191,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         image_shape="auto",
         random_state=None,
         verbose=0,
+        class_weight=None,
+        callbacks=None,
     ):
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -196,6 +206,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self.image_shape = image_shape
         self.random_state = random_state
         self.verbose = verbose
+        self.class_weight = class_weight
+        self.callbacks = callbacks
 
     # -- hooks for subclasses -------------------------------------------------
     def _build_network(self, x, n_classes: int):
@@ -226,6 +238,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self
         """
         self._check_params()
+        if sample_weight is not None:  # scikeras multiplies class weights into it in place
+            sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
             release_keras_state()
             start = _clock.now()
@@ -249,6 +263,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self
         """
         self._check_params()
+        if sample_weight is not None:  # scikeras multiplies class weights into it in place
+            sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
             start = _clock.now()
             super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
@@ -275,6 +291,15 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         _check_number(owner, "validation_fraction", self.validation_fraction, float, 0, 1)
         _check_number(owner, "patience", self.patience, int, 0)
         _check_number(owner, "verbose", self.verbose, int, 0, 2, high_open=False)
+        if not (
+            self.class_weight is None
+            or self.class_weight == "balanced"
+            or isinstance(self.class_weight, dict)
+        ):
+            raise ValueError(
+                f"{owner}: class_weight must be a dict {{label: weight}}, 'balanced' or None, "
+                f"got {self.class_weight!r}."
+            )
         self._check_model_params()
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
@@ -355,6 +380,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)
         if self.standardize and (not warm_start or initial_epoch == 0):
             self.model_.get_layer("standardize").adapt(X)
+        for cb in self._fit_callbacks:  # the user's, built by scikeras from ``callbacks``
+            callbacks.extend(cb if isinstance(cb, list) else [cb])
         if self.early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(

@@ -79,6 +79,8 @@ class CNNClassifier(KerasImageClassifier):
         image_shape="auto",
         random_state=None,
         verbose=0,
+        class_weight=None,
+        callbacks=None,
     ):
         self.filters = filters
         self.conv_layers = conv_layers
@@ -99,6 +101,8 @@ class CNNClassifier(KerasImageClassifier):
             image_shape=image_shape,
             random_state=random_state,
             verbose=verbose,
+            class_weight=class_weight,
+            callbacks=callbacks,
         )
 
     def _check_model_params(self) -> None:

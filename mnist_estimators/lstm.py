@@ -74,6 +74,8 @@ class LSTMClassifier(KerasImageClassifier):
         image_shape="auto",
         random_state=None,
         verbose=0,
+        class_weight=None,
+        callbacks=None,
     ):
         self.units = units
         self.lstm_layers = lstm_layers
@@ -92,6 +94,8 @@ class LSTMClassifier(KerasImageClassifier):
             image_shape=image_shape,
             random_state=random_state,
             verbose=verbose,
+            class_weight=class_weight,
+            callbacks=callbacks,
         )
 
     def _check_model_params(self) -> None:

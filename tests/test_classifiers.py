@@ -22,7 +22,7 @@ from mnist_estimators import (
     make_cnn_pipeline,
     make_lstm_pipeline,
 )
-from mnist_estimators._tf import _gradient_registry, keras_training
+from mnist_estimators._tf import _gradient_registry, keras, keras_training
 from mnist_estimators.callbacks import CosineLearningRate
 
 TINY = {"epochs": 1, "random_state": 0}
@@ -402,3 +402,55 @@ def test_random_state_instance_follows_scikit_learn(cls, small):
     shared = np.random.RandomState(5)
     first, second = proba(shared), proba(shared)  # the generator advances between fits
     assert not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_class_weight_is_a_parameter_equal_to_sample_weights(cls, small):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    X, y, Xt, _ = small
+    X, Xt = X / 255.0, Xt / 255.0
+    weights = {c: (3.0 if c < 5 else 0.5) for c in range(10)}
+    clf = cls(class_weight=weights, **TINY)
+    assert clone(clf).get_params()["class_weight"] == weights
+    by_param = clf.fit(X, y).predict_proba(Xt)
+    sw = compute_sample_weight(weights, y)
+    kept = sw.copy()
+    by_weights = cls(**TINY).fit(X, y, sample_weight=sw).predict_proba(Xt)
+    np.testing.assert_array_equal(by_param, by_weights)
+    np.testing.assert_array_equal(sw, kept)  # the user's array is not changed in place
+    both = cls(class_weight=weights, **TINY).fit(X, y, sample_weight=sw).predict_proba(Xt)
+    assert not np.array_equal(both, by_param)  # class and sample weights multiply
+    restored = pickle.loads(pickle.dumps(clf))
+    assert restored.class_weight == weights
+    np.testing.assert_array_equal(restored.predict_proba(Xt), by_param)
+    with pytest.raises(ValueError, match="class_weight must be"):
+        cls(class_weight="uniform").fit(X, y)
+
+
+class _EpochRecorder(keras.callbacks.Callback):
+    runs: list = []
+
+    def on_train_begin(self, logs=None):
+        self.epochs = []
+        _EpochRecorder.runs.append(self)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append((epoch, sorted(logs)))
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_user_callbacks_as_instances_and_classes(cls, small):
+    X, y, _, _ = small
+    X = X / 255.0
+    rec = _EpochRecorder()
+    clf = cls(callbacks=[rec], epochs=2, random_state=0).fit(X, y)
+    assert [e for e, _ in rec.epochs] == [0, 1] and "loss" in rec.epochs[0][1]
+    copy = clone(clf)
+    assert isinstance(copy.callbacks[0], _EpochRecorder) and copy.callbacks[0] is not rec
+    pickle.loads(pickle.dumps(clf))
+    _EpochRecorder.runs.clear()
+    cls(callbacks=[_EpochRecorder], epochs=1, random_state=0).fit(X, y).partial_fit(X, y)
+    assert [len(r.epochs) for r in _EpochRecorder.runs] == [1, 1]
+    with pytest.raises(TypeError, match="callbacks"):
+        cls(callbacks=["tensorboard"], epochs=1).fit(X, y)
