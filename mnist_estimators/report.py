@@ -35,8 +35,9 @@ FIGURE_TITLES = {
 FIGURE_CAPTIONS = {
     "misclassified": "The first test images (in test-set order) that each model gets wrong, "
     "from the first seed's refit model; title: true→predicted label.",
-    "accuracy_vs_time": "Each point is one candidate's mean over folds (bars: one std); the "
-    "line joins the Pareto front: candidates that no other beats on both accuracy and time.",
+    "accuracy_vs_time": "Each large point is one model's (or search candidate's) mean over folds "
+    "(bars: one std); the dashed line joins the Pareto front: those that no other beats on both "
+    "accuracy and training time.",
     "confusion_matrices": "Rows are true labels, columns predicted ones; first seed's refit model.",
 }
 
