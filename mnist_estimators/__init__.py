@@ -19,6 +19,7 @@ _EXPORTS = {
     "ImageReshaper": "preprocessing",
     "make_cnn_pipeline": "pipelines",
     "make_lstm_pipeline": "pipelines",
+    "ImagePipeline": "pipelines",
     "EpochTimer": "callbacks",
     "CosineLearningRate": "callbacks",
     "load_mnist": "datasets",

@@ -18,6 +18,7 @@ classifier (see :mod:`mnist_estimators._compat`) that
 from __future__ import annotations
 
 import string
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -159,6 +160,20 @@ def _check_number(owner, name, value, kind, low, high=None, *, low_open=False, h
         raise ValueError(
             f"{owner}: {name} must be {'an int' if kind is int else 'a number'} in {rng}, "
             f"got {value!r}."
+        )
+
+
+def _warn_if_unscaled(X, X_val) -> None:
+    """Warn when training data are in [0, 1] but validation data are raw pixels."""
+    if X.size and X_val.size and float(np.max(X)) <= 1.0 + 1e-6 and float(np.max(X_val)) > 2.0:
+        warnings.warn(
+            f"validation_data look unscaled (largest value {float(np.max(X_val)):g}, against "
+            f"{float(np.max(X)):g} in the training data the network sees): a plain Pipeline "
+            "passes them to the network untransformed. Use make_cnn_pipeline / "
+            "make_lstm_pipeline (an ImagePipeline), which send validation data through the "
+            "pipeline's transformers, or transform them yourself.",
+            UserWarning,
+            stacklevel=4,
         )
 
 
@@ -370,11 +385,14 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                 raise ValueError(
                     "Pass either validation_data to fit or validation_fraction > 0, not both."
                 )
+            if hasattr(validation_data, "resolve"):  # from an ImagePipeline: now transformed
+                validation_data = validation_data.resolve()
             try:
                 X_val, y_val = validation_data
             except (TypeError, ValueError):
                 raise ValueError("validation_data must be a tuple (X_val, y_val).") from None
             X_val, y_val = self._validate_data(X_val, y_val)
+            _warn_if_unscaled(X, X_val)
             val = (X_val, self.target_encoder_.transform(y_val))
         elif self.validation_fraction:
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)

@@ -144,6 +144,10 @@ def _validation_params(estimator, X_tr, y_tr, X_val, y_val, monitor: bool) -> di
         return {}
     if "validation_data" not in inspect.signature(final.fit).parameters:
         return {}
+    from .pipelines import ImagePipeline
+
+    if isinstance(estimator, ImagePipeline):  # it sends them through its own transformers
+        return {"validation_data": (X_val, y_val)}
     if isinstance(estimator, Pipeline):
         pre = clone(estimator[:-1]).fit(X_tr, y_tr)
         return {f"{estimator.steps[-1][0]}__validation_data": (pre.transform(X_val), y_val)}

@@ -8,7 +8,45 @@ from .cnn import CNNClassifier
 from .lstm import LSTMClassifier
 from .preprocessing import ImageReshaper, PixelScaler
 
-__all__ = ["make_cnn_pipeline", "make_lstm_pipeline"]
+__all__ = ["ImagePipeline", "make_cnn_pipeline", "make_lstm_pipeline"]
+
+
+class _ThroughSteps:
+    """Validation data that the network reads through the pipeline's fitted transformers.
+
+    The classifier calls :meth:`resolve` when training starts, that is after
+    the pipeline has fitted every step before it.
+    """
+
+    def __init__(self, pipeline: Pipeline, X_val, y_val):
+        self.pipeline, self.X_val, self.y_val = pipeline, X_val, y_val
+
+    def resolve(self):
+        return self.pipeline[:-1].transform(self.X_val), self.y_val
+
+
+class ImagePipeline(Pipeline):
+    """A Pipeline whose network evaluates validation data as it evaluates everything else.
+
+    ``fit(X, y, validation_data=(X_val, y_val))`` (or
+    ``<last step>__validation_data=...``) sends ``X_val`` through the
+    pipeline's fitted transformers before the network reads it each epoch, so
+    ``val_loss`` is the log loss the pipeline itself would give on that data.
+    A plain :class:`~sklearn.pipeline.Pipeline` would pass raw pixels to the
+    network (the classifier warns when validation data look unscaled).
+    """
+
+    def fit(self, X, y=None, **params):
+        key = f"{self.steps[-1][0]}__validation_data"
+        value = params.pop("validation_data", None)
+        value = params.pop(key, value)
+        if value is not None:
+            try:
+                X_val, y_val = value
+            except (TypeError, ValueError):
+                raise ValueError("validation_data must be a tuple (X_val, y_val).") from None
+            params[key] = _ThroughSteps(self, X_val, y_val)
+        return super().fit(X, y, **params)
 
 
 def make_cnn_pipeline(*, image_shape="auto", max_value: float = 255.0, **params) -> Pipeline:
@@ -25,9 +63,10 @@ def make_cnn_pipeline(*, image_shape="auto", max_value: float = 255.0, **params)
 
     Returns
     -------
-    Pipeline
+    ImagePipeline
         Steps ``pixelscaler``, ``imagereshaper``, ``cnnclassifier``; tune
-        with names like ``cnnclassifier__filters``.
+        with names like ``cnnclassifier__filters``. ``fit(X, y,
+        validation_data=(X_val, y_val))`` scales and reshapes ``X_val`` too.
 
     Examples
     --------
@@ -36,7 +75,7 @@ def make_cnn_pipeline(*, image_shape="auto", max_value: float = 255.0, **params)
     >>> [name for name, _ in pipe.steps]
     ['pixelscaler', 'imagereshaper', 'cnnclassifier']
     """
-    return Pipeline(
+    return ImagePipeline(
         [
             ("pixelscaler", PixelScaler(max_value=max_value)),
             ("imagereshaper", ImageReshaper(image_shape=image_shape, layout="image")),
@@ -59,7 +98,7 @@ def make_lstm_pipeline(*, image_shape="auto", max_value: float = 255.0, **params
 
     Returns
     -------
-    Pipeline
+    ImagePipeline
         Steps ``pixelscaler``, ``imagereshaper``, ``lstmclassifier``.
 
     Examples
@@ -68,7 +107,7 @@ def make_lstm_pipeline(*, image_shape="auto", max_value: float = 255.0, **params
     >>> make_lstm_pipeline(units=64).get_params()["lstmclassifier__units"]
     64
     """
-    return Pipeline(
+    return ImagePipeline(
         [
             ("pixelscaler", PixelScaler(max_value=max_value)),
             ("imagereshaper", ImageReshaper(image_shape=image_shape, layout="sequence")),

@@ -454,3 +454,27 @@ def test_user_callbacks_as_instances_and_classes(cls, small):
     assert [len(r.epochs) for r in _EpochRecorder.runs] == [1, 1]
     with pytest.raises(TypeError, match="callbacks"):
         cls(callbacks=["tensorboard"], epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_validation_data_goes_through_the_pipeline(make, small):
+    """At the end of training, val_loss is the pipeline's own log loss on the same data."""
+    import warnings
+
+    from sklearn.metrics import log_loss
+    from sklearn.pipeline import Pipeline
+
+    X, y, Xt, yt = small
+    pipe = make(epochs=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "unscaled" warning on this path
+        pipe.fit(X, y, validation_data=(Xt, yt))
+    val_loss = pipe[-1].history_["val_loss"][-1]
+    assert val_loss == pytest.approx(log_loss(yt, pipe.predict_proba(Xt)), rel=1e-4)
+    routed = make(epochs=2, random_state=0)
+    routed.fit(X, y, **{f"{routed.steps[-1][0]}__validation_data": (Xt, yt)})
+    assert routed[-1].history_["val_loss"] == pipe[-1].history_["val_loss"]
+    plain = Pipeline(clone(pipe).steps)  # scikit-learn's own Pipeline: raw pixels, warned
+    with pytest.warns(UserWarning, match="validation_data look unscaled"):
+        plain.fit(X, y, **{f"{plain.steps[-1][0]}__validation_data": (Xt, yt)})
+    assert plain[-1].history_["val_loss"][-1] > 1.2 * val_loss  # what the network really saw

@@ -357,3 +357,12 @@ def test_predict_proba_is_float64_rows_summing_to_one(result, tiny):
         proba = pipe.predict_proba(Xt)
     assert proba.dtype == np.float64
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+
+
+def test_monitored_validation_loss_is_the_folds_log_loss(result):
+    """The per-epoch validation curve ends at the fold's own log loss (no double scaling)."""
+    res, _ = result
+    for model in ("CNN", "LSTM"):
+        last = [h["val_loss"][-1] for h in res.histories[model]]
+        expected = res.folds[res.folds.model == model].log_loss.to_numpy()
+        np.testing.assert_allclose(last, expected, rtol=1e-4)
