@@ -58,8 +58,15 @@ def test_scorers_and_refit_in_a_real_grid_search(digits):
     assert search.best_index_ == int(np.argmax(res["mean_test_neg_fit_time"]))
     strict = FastestWithinTolerance(tolerance=0.0)(res)
     assert res["mean_test_accuracy"][strict] == res["mean_test_accuracy"].max()
-    for scorer in TIMING_SCORING.values():
-        pickle.loads(pickle.dumps(scorer))
+    fitted = search.best_estimator_
+    tradeoff = pickle.loads(pickle.dumps(TIMING_SCORING["tradeoff"]))
+    assert tradeoff(fitted, X[:100], y[:100]) == TIMING_SCORING["tradeoff"](
+        fitted, X[:100], y[:100]
+    )
+    assert (
+        pickle.loads(pickle.dumps(TIMING_SCORING["neg_fit_time"]))(fitted, X, y)
+        == -fitted[-1].fit_time_
+    )
 
 
 def test_fit_time_is_measured_with_the_package_clock(digits, monkeypatch):
