@@ -1,4 +1,4 @@
-"""Ready-made Pipelines: scale pixels, reshape for the network, classify."""
+"""Ready-made Pipelines: scale pixels, classify (the classifier reads the image layout)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sklearn.pipeline import Pipeline
 
 from .cnn import CNNClassifier
 from .lstm import LSTMClassifier
-from .preprocessing import ImageReshaper, PixelScaler
+from .preprocessing import PixelScaler
 
 __all__ = ["ImagePipeline", "make_cnn_pipeline", "make_lstm_pipeline"]
 
@@ -49,57 +49,59 @@ class ImagePipeline(Pipeline):
         return super().fit(X, y, **params)
 
 
-def make_cnn_pipeline(*, image_shape="auto", max_value: float = 255.0, **params) -> Pipeline:
-    """PixelScaler -> ImageReshaper(layout="image") -> CNNClassifier.
+def make_cnn_pipeline(*, max_value: float = 255.0, **params) -> ImagePipeline:
+    """PixelScaler -> CNNClassifier.
+
+    The classifier owns the image layout: it takes flat ``(n, h*w*c)`` or
+    image-shaped input and reads it as ``(n, h, w, c)``, so its
+    ``image_shape`` (``cnnclassifier__image_shape`` in a grid) is honoured.
+    :class:`ImageReshaper` remains available as a stand-alone transformer.
 
     Parameters
     ----------
-    image_shape : "auto" or tuple of int, default="auto"
-        Shape of one image (see :class:`ImageReshaper`).
     max_value : float, default=255.0
         Largest raw pixel value (see :class:`PixelScaler`).
     **params
-        Arguments of :class:`CNNClassifier`, e.g. ``epochs=5``.
+        Arguments of :class:`CNNClassifier`, e.g. ``epochs=5`` or
+        ``image_shape=(28, 28)``.
 
     Returns
     -------
     ImagePipeline
-        Steps ``pixelscaler``, ``imagereshaper``, ``cnnclassifier``; tune
-        with names like ``cnnclassifier__filters``. ``fit(X, y,
-        validation_data=(X_val, y_val))`` scales and reshapes ``X_val`` too.
+        Steps ``pixelscaler``, ``cnnclassifier``; tune with names like
+        ``cnnclassifier__filters``. ``fit(X, y, validation_data=(X_val,
+        y_val))`` scales ``X_val`` too.
 
     Examples
     --------
     >>> from mnist_estimators import make_cnn_pipeline
     >>> pipe = make_cnn_pipeline(epochs=1)
     >>> [name for name, _ in pipe.steps]
-    ['pixelscaler', 'imagereshaper', 'cnnclassifier']
+    ['pixelscaler', 'cnnclassifier']
     """
     return ImagePipeline(
         [
             ("pixelscaler", PixelScaler(max_value=max_value)),
-            ("imagereshaper", ImageReshaper(image_shape=image_shape, layout="image")),
             ("cnnclassifier", CNNClassifier(**params)),
         ]
     )
 
 
-def make_lstm_pipeline(*, image_shape="auto", max_value: float = 255.0, **params) -> Pipeline:
-    """PixelScaler -> ImageReshaper(layout="sequence") -> LSTMClassifier.
+def make_lstm_pipeline(*, max_value: float = 255.0, **params) -> ImagePipeline:
+    """PixelScaler -> LSTMClassifier (rows of the image are the time steps).
 
     Parameters
     ----------
-    image_shape : "auto" or tuple of int, default="auto"
-        Shape of one image (see :class:`ImageReshaper`).
     max_value : float, default=255.0
         Largest raw pixel value (see :class:`PixelScaler`).
     **params
-        Arguments of :class:`LSTMClassifier`, e.g. ``units=64``.
+        Arguments of :class:`LSTMClassifier`, e.g. ``units=64`` or
+        ``image_shape=(28, 28)``.
 
     Returns
     -------
     ImagePipeline
-        Steps ``pixelscaler``, ``imagereshaper``, ``lstmclassifier``.
+        Steps ``pixelscaler``, ``lstmclassifier``.
 
     Examples
     --------
@@ -110,7 +112,6 @@ def make_lstm_pipeline(*, image_shape="auto", max_value: float = 255.0, **params
     return ImagePipeline(
         [
             ("pixelscaler", PixelScaler(max_value=max_value)),
-            ("imagereshaper", ImageReshaper(image_shape=image_shape, layout="sequence")),
             ("lstmclassifier", LSTMClassifier(**params)),
         ]
     )

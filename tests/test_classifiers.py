@@ -392,11 +392,20 @@ def test_pipelines_set_output(make, small):
     pipe = make(**TINY)
     assert pipe.set_output(transform="default") is pipe
     proba = pipe.fit(X, y).predict_proba(Xt)
-    assert proba.shape == (len(Xt), 10)
+    frames = make(**TINY).set_output(transform="pandas").fit(X, y)
+    assert list(frames[-1].feature_names_in_[:2]) == ["x0", "x1"]  # it really got a DataFrame
+    np.testing.assert_array_equal(frames.predict_proba(Xt), proba)
     with pytest.raises(ValueError, match="image-shaped .* no DataFrame can hold"):
-        make().set_output(transform="pandas")
-    frame = make()[:1].set_output(transform="pandas").fit_transform(X[:3])
-    assert frame.shape == (3, 64) and frame.columns[0] == "x0"
+        ImageReshaper().set_output(transform="pandas")
+
+
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_image_shape_is_honoured_in_the_pipeline(make, small):
+    X, y, _, _ = small
+    step = make().steps[-1][0]
+    pipe = make(**TINY).set_params(**{f"{step}__image_shape": (4, 16)}).fit(X, y)
+    assert pipe[-1].image_shape_ == (4, 16, 1)
+    assert pipe[-1].model_.input_shape[1:] in ((4, 16, 1), (4, 16))
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
