@@ -22,7 +22,9 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import _fit_context
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
@@ -146,23 +148,6 @@ COMMON_ATTRIBUTES_DOC = """\
 """
 
 
-def _check_number(owner, name, value, kind, low, high=None, *, low_open=False, high_open=True):
-    types = Integral if kind is int else Real
-    ok = isinstance(value, types) and not isinstance(value, bool)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (
-            high is None or (value < high if high_open else value <= high)
-        )
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = ")" if high_open else "]"
-        rng = f"{lo}{low}, {high if high is not None else 'inf'}{hi}"
-        raise ValueError(
-            f"{owner}: {name} must be {'an int' if kind is int else 'a number'} in {rng}, "
-            f"got {value!r}."
-        )
-
-
 def _warn_if_unscaled(X, X_val) -> None:
     """Warn when training data are in [0, 1] but validation data are raw pixels."""
     if X.size and X_val.size and float(np.max(X)) <= 1.0 + 1e-6 and float(np.max(X_val)) > 2.0:
@@ -224,15 +209,32 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self.class_weight = class_weight
         self.callbacks = callbacks
 
+    #: Checked by scikit-learn's ``_validate_params`` at the start of ``fit`` and the
+    #: first ``partial_fit`` (subclasses merge their own into it).
+    _parameter_constraints: dict = {
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 0, None, closed="left")],
+        "standardize": ["boolean"],
+        "image_shape": [StrOptions({"auto"}), tuple, list],
+        "random_state": ["random_state"],
+        "verbose": [Interval(Integral, 0, 2, closed="both")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "callbacks": "no_validation",  # scikeras checks them, with its own message
+    }
+
     # -- hooks for subclasses -------------------------------------------------
     def _build_network(self, x, n_classes: int):
         """Return the output tensor of the network applied to input tensor ``x``."""
         raise NotImplementedError
 
-    def _check_model_params(self) -> None:
-        """Subclasses check their architecture arguments here."""
-
     # -- fit ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Build a fresh network and train it on ``(X, y)``.
 
@@ -252,7 +254,6 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         -------
         self
         """
-        self._check_params()
         if sample_weight is not None:  # scikeras multiplies class weights into it in place
             sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
@@ -262,6 +263,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             self.fit_time_ = _clock.now() - start
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one more epoch, keeping the network (built on first call).
 
@@ -277,7 +279,6 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         -------
         self
         """
-        self._check_params()
         if sample_weight is not None:  # scikeras multiplies class weights into it in place
             sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
@@ -285,37 +286,6 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
             self.fit_time_ = getattr(self, "fit_time_", 0.0) + _clock.now() - start
         return self
-
-    def _check_params(self) -> None:
-        owner = type(self).__name__
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"{owner}: optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}."
-            )
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"{owner}: lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}."
-            )
-        if not isinstance(self.standardize, bool | np.bool_):
-            raise ValueError(
-                f"{owner}: standardize must be True or False, got {self.standardize!r}."
-            )
-        _check_number(owner, "learning_rate", self.learning_rate, float, 0, low_open=True)
-        _check_number(owner, "batch_size", self.batch_size, int, 1)
-        _check_number(owner, "epochs", self.epochs, int, 1)
-        _check_number(owner, "validation_fraction", self.validation_fraction, float, 0, 1)
-        _check_number(owner, "patience", self.patience, int, 0)
-        _check_number(owner, "verbose", self.verbose, int, 0, 2, high_open=False)
-        if not (
-            self.class_weight is None
-            or self.class_weight == "balanced"
-            or isinstance(self.class_weight, dict)
-        ):
-            raise ValueError(
-                f"{owner}: class_weight must be a dict {{label: weight}}, 'balanced' or None, "
-                f"got {self.class_weight!r}."
-            )
-        self._check_model_params()
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         """scikeras' validation hook, done with scikit-learn's ``validate_data``.

@@ -316,7 +316,7 @@ def _grid(args, pipe) -> dict:
         for value in values:
             final = clone(pipe).set_params(**{key: value})[-1]
             try:
-                final._check_params()
+                final._validate_params()
             except (ValueError, TypeError) as exc:
                 raise _UsageError(f"--param {name}: bad value {value!r}: {exc}") from None
         grid[key] = values

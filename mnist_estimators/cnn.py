@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval
+
 from ._tf import keras
-from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, _check_number, common_params_doc
+from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, common_params_doc
 
 __all__ = ["CNNClassifier"]
 
@@ -55,6 +59,14 @@ class CNNClassifier(KerasImageClassifier):
 """
     )
 
+    _parameter_constraints: dict = {
+        **KerasImageClassifier._parameter_constraints,
+        **{
+            name: [Interval(Integral, 1, None, closed="left")]
+            for name in ("filters", "conv_layers", "kernel_size", "pool_size", "dense_units")
+        },
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
     _layout = "image"
     _network_name = "cnn"
 
@@ -104,12 +116,6 @@ class CNNClassifier(KerasImageClassifier):
             class_weight=class_weight,
             callbacks=callbacks,
         )
-
-    def _check_model_params(self) -> None:
-        owner = type(self).__name__
-        for name in ("filters", "conv_layers", "kernel_size", "pool_size", "dense_units"):
-            _check_number(owner, name, getattr(self, name), int, 1)
-        _check_number(owner, "dropout", self.dropout, float, 0, 1)
 
     def _build_network(self, x, n_classes):
         h, w, _ = x.shape[1:]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval
+
 from ._tf import keras
-from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, _check_number, common_params_doc
+from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, common_params_doc
 
 __all__ = ["LSTMClassifier"]
 
@@ -52,6 +56,13 @@ class LSTMClassifier(KerasImageClassifier):
 """
     )
 
+    _parameter_constraints: dict = {
+        **KerasImageClassifier._parameter_constraints,
+        "units": [Interval(Integral, 1, None, closed="left")],
+        "lstm_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
     _layout = "sequence"
     _network_name = "lstm"
 
@@ -97,12 +108,6 @@ class LSTMClassifier(KerasImageClassifier):
             class_weight=class_weight,
             callbacks=callbacks,
         )
-
-    def _check_model_params(self) -> None:
-        owner = type(self).__name__
-        _check_number(owner, "units", self.units, int, 1)
-        _check_number(owner, "lstm_layers", self.lstm_layers, int, 1)
-        _check_number(owner, "dropout", self.dropout, float, 0, 1)
 
     def _build_network(self, x, n_classes):
         for i in range(self.lstm_layers):

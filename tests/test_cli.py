@@ -116,7 +116,8 @@ def test_bad_grid_value_is_named_before_any_data_is_loaded():
         "grid-search", "--model", "lstm", "--param", "units=abc", "--out", "x",
         "--data-dir", "/nonexistent",
     )  # fmt: skip
-    assert "--param units: bad value 'abc'" in proc.stderr and "units" in proc.stderr
+    assert "--param units: bad value 'abc'" in proc.stderr
+    assert "'units' parameter of LSTMClassifier must be an int in the range [1, inf)" in proc.stderr
     assert "not found" not in proc.stderr  # refused before the data was looked for
 
 
