@@ -130,7 +130,9 @@ def test_standardize_learns_the_training_mean_and_std(small):
     np.testing.assert_allclose(
         clf.predict_proba(Xt / 255.0), scaled.predict_proba(Xt / 25.5), rtol=1e-4, atol=1e-5
     )
-    with pytest.raises(ValueError, match="'standardize' parameter of .* must be an instance of 'bool'"):
+    with pytest.raises(
+        ValueError, match="'standardize' parameter of .* must be an instance of 'bool'"
+    ):
         LSTMClassifier(standardize="yes").fit(X, y)
 
 
@@ -269,7 +271,9 @@ def test_clear_errors(cls, small):
         cls(**TINY).fit(np.zeros((0, 64)), np.zeros(0))
     with pytest.raises(ValueError, match="'optimizer' parameter of .* must be a str among"):
         cls(optimizer="adamax").fit(Xs, y)
-    with pytest.raises(ValueError, match=r"'dropout' parameter of .* must be a float in the range \[0.0, 1.0\)"):
+    with pytest.raises(
+        ValueError, match=r"'dropout' parameter of .* must be a float in the range \[0.0, 1.0\)"
+    ):
         cls(dropout=1.5).fit(Xs, y)
     with pytest.raises(ValueError, match="image_shape=.* needs 63 features"):
         cls(image_shape=(7, 9)).fit(Xs, y)
@@ -443,7 +447,9 @@ def test_class_weight_is_a_parameter_equal_to_sample_weights(cls, small):
     restored = pickle.loads(pickle.dumps(clf))
     assert restored.class_weight == weights
     np.testing.assert_array_equal(restored.predict_proba(Xt), by_param)
-    with pytest.raises(ValueError, match="'class_weight' parameter of .* must be an instance of 'dict'"):
+    with pytest.raises(
+        ValueError, match="'class_weight' parameter of .* must be an instance of 'dict'"
+    ):
         cls(class_weight="uniform").fit(X, y)
 
 
@@ -499,3 +505,35 @@ def test_validation_data_goes_through_the_pipeline(make, small):
     with pytest.warns(UserWarning, match="validation_data look unscaled"):
         plain.fit(X, y, **{f"{plain.steps[-1][0]}__validation_data": (Xt, yt)})
     assert plain[-1].history_["val_loss"][-1] > 1.2 * val_loss  # what the network really saw
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_partial_fit_accumulates_epochs_history_and_time(cls, small):
+    X, y, _, _ = small
+    X = X / 255.0
+    clf = cls(random_state=0).partial_fit(X, y, classes=np.arange(10))
+    first_time, first_weights = clf.fit_time_, clf.model_.get_weights()
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.history_["loss"]) == 2
+    assert len(clf.history_["epoch_time"]) == 2 and clf.fit_time_ > first_time
+    after = clf.model_.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(first_weights, after, strict=True))
+    with pytest.raises(ValueError, match="not both"):
+        cls(validation_fraction=0.2, **TINY).fit(X, y, validation_data=(X[:10], y[:10]))
+
+
+def test_architecture_and_optimizer_options(small):
+    X, y, _, _ = small
+    X = X / 255.0
+    lstm = LSTMClassifier(units=6, lstm_layers=2, bidirectional=True, optimizer="rmsprop", **TINY)
+    lstm.fit(X, y)
+    kinds = [type(layer).__name__ for layer in lstm.model_.layers]
+    assert kinds.count("Bidirectional") == 2 and "LSTM" not in kinds
+    first, second = (lay for lay in lstm.model_.layers if type(lay).__name__ == "Bidirectional")
+    assert first.forward_layer.return_sequences and not second.forward_layer.return_sequences
+    assert first.output.shape[-1] == 12  # both directions of 6 units
+    assert type(lstm.model_.optimizer).__name__ == "RMSprop"
+    cnn = CNNClassifier(filters=3, conv_layers=3, kernel_size=2, optimizer="sgd", **TINY).fit(X, y)
+    convs = [lay for lay in cnn.model_.layers if type(lay).__name__ == "Conv2D"]
+    assert [c.filters for c in convs] == [3, 6, 12]  # each further conv doubles
+    assert type(cnn.model_.optimizer).__name__ == "SGD"

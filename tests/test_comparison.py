@@ -366,3 +366,15 @@ def test_monitored_validation_loss_is_the_folds_log_loss(result):
         last = [h["val_loss"][-1] for h in res.histories[model]]
         expected = res.folds[res.folds.model == model].log_loss.to_numpy()
         np.testing.assert_allclose(last, expected, rtol=1e-4)
+
+
+def test_parallel_and_unmonitored_runs_match_the_serial_one(result, tiny):
+    """n_jobs=2 (joblib processes) gives the serial run's folds; no monitoring, no val curves."""
+    X, y, Xt, yt = tiny
+    res, _ = result
+    par = compare_models({"CNN": _cnn()}, X, y, cv=2, n_jobs=2, progress=False)
+    serial = res.folds[res.folds.model == "CNN"].accuracy.to_numpy()
+    np.testing.assert_array_equal(par.folds.accuracy.to_numpy(), serial)
+    quiet = compare_models({"CNN": _cnn()}, X, y, cv=2, monitor_validation=False, progress=False)
+    assert all("val_loss" not in h for h in quiet.histories["CNN"])
+    np.testing.assert_array_equal(quiet.folds.accuracy.to_numpy(), serial)
