@@ -376,7 +376,7 @@ def test_recompressed_copy_is_accepted(mnist_dir, tmp_path):
         raw = gzip.decompress((mnist_dir / f"{name}.gz").read_bytes())
         (tmp_path / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
     for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
-        (tmp_path / f"{name}.gz").symlink_to(mnist_dir / f"{name}.gz")
+        (tmp_path / f"{name}.gz").symlink_to((mnist_dir / f"{name}.gz").resolve())
     bunch = load_mnist("test", data_dir=tmp_path)
     assert bunch.complete and np.bincount(bunch.target).tolist() == TEST_COUNTS
 
