@@ -11,7 +11,10 @@ import pytest
 
 from mnist_estimators import load_mnist, make_cnn_pipeline, make_lstm_pipeline
 
-FLOORS = {"cnn": 0.985, "lstm": 0.980}
+# Measured on the complete MNIST (docs/results.md): CNN 0.9896 / 0.9925 / 0.9925 and LSTM
+# 0.9887 / 0.9901 / 0.9888 for seeds 0 / 1 / 2: a range of 0.29 and 0.14 points across seeds.
+# Each floor sits at least 0.45 points below the lowest of them.
+FLOORS = {"cnn": 0.985, "lstm": 0.983}
 
 
 @pytest.mark.slow
