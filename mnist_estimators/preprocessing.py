@@ -7,9 +7,11 @@ free of TensorFlow, so they import fast.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._compat import check_is_fitted
 from ._validation import (
@@ -57,10 +59,16 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     (51 / 255 in float32 arithmetic is 0.20000002, the nearest float32 above 0.2.)
     """
 
+    _parameter_constraints: dict = {
+        "max_value": [Interval(Real, 0, None, closed="neither")],
+        "clip": ["boolean"],
+    }
+
     def __init__(self, max_value: float = 255.0, clip: bool = False):
         self.max_value = max_value
         self.clip = clip
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check ``X`` and remember its number of pixels.
 
@@ -75,7 +83,6 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self : PixelScaler
         """
-        self._check_params()
         X, _ = check_images(self, X, reset=True, dtype="numeric", ensure_all_finite=False)
         self._check_range(X)
         return self
@@ -103,10 +110,6 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if sample_shape is not None:
             out = out.reshape((out.shape[0], *sample_shape))
         return out
-
-    def _check_params(self) -> None:
-        if not np.isscalar(self.max_value) or not self.max_value > 0:
-            raise ValueError(f"max_value must be a positive number, got {self.max_value!r}.")
 
     def _check_range(self, X: np.ndarray) -> None:
         name = type(self).__name__
@@ -185,10 +188,16 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
     (5, 28, 28)
     """
 
+    _parameter_constraints: dict = {
+        "image_shape": [StrOptions({"auto"}), tuple, list],
+        "layout": [StrOptions(set(LAYOUTS))],
+    }
+
     def __init__(self, image_shape: str | Sequence[int] = "auto", layout: str = "image"):
         self.image_shape = image_shape
         self.layout = layout
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Resolve the image shape from ``X``.
 
@@ -202,8 +211,6 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         -------
         self : ImageReshaper
         """
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}.")
         X, sample_shape = check_images(self, X, reset=True, dtype="numeric")
         if sample_shape is not None:
             self.image_shape_ = image_shape_from_sample(sample_shape)

@@ -313,10 +313,10 @@ def test_image_reshaper_layouts_and_errors():
         ImageReshaper(image_shape=(28, 27)).fit(X)
     with pytest.raises(ValueError, match="X has 100 features, but ImageReshaper is expecting 784"):
         cnn.transform(np.zeros((1, 100)))
-    with pytest.raises(ValueError, match="layout must be one of"):
+    with pytest.raises(ValueError, match="'layout' parameter of ImageReshaper must be a str among"):
         ImageReshaper(layout="video").fit(X)
-    with pytest.raises(ValueError, match="set_output"):
-        make_cnn_pipeline().set_output(transform="pandas")
+    with pytest.raises(ValueError, match="cannot output 'polars'"):
+        ImageReshaper().set_output(transform="polars")
 
 
 def _current_rss_mb() -> float:
