@@ -1,4 +1,4 @@
-"""Full-data acceptance (slow: about 20 minutes on 2 cores). Run with ``pytest -m slow``.
+"""Full-data acceptance (slow: about 12 minutes on 2 cores). Run with ``pytest -m slow``.
 
 Each network at its defaults, trained once on the complete MNIST training split (60,000
 images, seed 0), is tested on the official 10,000 test images. The floors sit below every
