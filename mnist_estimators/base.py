@@ -17,6 +17,8 @@ classifier (see :mod:`mnist_estimators._compat`) that
 
 from __future__ import annotations
 
+import math
+
 import string
 import warnings
 from numbers import Integral, Real
@@ -45,7 +47,8 @@ from ._validation import (
     resolve_image_shape,
     to_layout,
 )
-from .callbacks import CosineLearningRate, EpochTimer
+from .callbacks import EpochTimer
+from .schedules import CosineToConstant
 
 __all__ = ["LR_SCHEDULES", "OPTIMIZERS", "REFERENCE_TRAINING", "KerasImageClassifier"]
 
@@ -70,7 +73,8 @@ _COMMON_PARAMS_DOC = """\
     lr_schedule : {"constant", "cosine"}, default="$lr_schedule"
         "constant" keeps ``learning_rate`` throughout (the reference). "cosine"
         lowers it batch by batch from ``learning_rate`` to 0 along a half cosine
-        over the epochs of one ``fit`` (:class:`~mnist_estimators.callbacks.CosineLearningRate`).
+        over the epochs of one ``fit``, inside the optimizer
+        (:class:`~mnist_estimators.schedules.CosineToConstant`).
         ``partial_fit`` always uses the constant rate: it cannot know how many
         calls will follow.
     batch_size : int, default=$batch_size
@@ -347,8 +351,6 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         if kwargs:
             raise TypeError(f"Unexpected fit arguments: {sorted(kwargs)}.")
         callbacks: list = [EpochTimer()]
-        if self.lr_schedule == "cosine" and not warm_start:  # partial_fit: no horizon known
-            callbacks.append(CosineLearningRate(self.learning_rate))
         val = None
         if validation_data is not None:
             if self.validation_fraction:
@@ -368,6 +370,11 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)
         if self.standardize and (not warm_start or initial_epoch == 0):
             self.model_.get_layer("standardize").adapt(X)
+        if self.lr_schedule == "cosine" and not warm_start:  # partial_fit: no horizon known
+            # The schedule runs inside the optimizer, on its step counter (set before the
+            # training step is traced); it returns to the constant rate after the horizon.
+            steps = math.ceil(X.shape[0] / self.batch_size) * epochs
+            self.model_.optimizer.learning_rate = CosineToConstant(self.learning_rate, steps)
         for cb in self._fit_callbacks:  # the user's, built by scikeras from ``callbacks``
             callbacks.extend(cb if isinstance(cb, list) else [cb])
         if self.early_stopping:
