@@ -21,6 +21,8 @@ ImageShape = tuple[int, int, int]
 __all__ = ["check_images", "resolve_image_shape", "to_layout"]
 
 LAYOUTS = ("image", "sequence")
+#: What a network may read: the reshaper's layouts, or the flat vectors themselves.
+NETWORK_LAYOUTS = (*LAYOUTS, "flat")
 
 
 def check_images(
@@ -119,11 +121,14 @@ def to_layout(X: np.ndarray, image_shape: ImageShape, layout: str) -> np.ndarray
     """Reshape flat ``X`` (a view, no copy) to the layout a network reads.
 
     ``"image"``: ``(n, h, w, c)`` for convolutions. ``"sequence"``: ``(n, h, w*c)``,
-    rows as time steps, for recurrent networks.
+    rows as time steps, for recurrent networks. ``"flat"``: ``(n, h*w*c)`` as is,
+    for dense networks.
     """
     h, w, c = image_shape
     if layout == "image":
         return X.reshape(X.shape[0], h, w, c)
     if layout == "sequence":
         return X.reshape(X.shape[0], h, w * c)
-    raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}.")
+    if layout == "flat":
+        return X.reshape(X.shape[0], h * w * c)
+    raise ValueError(f"layout must be one of {NETWORK_LAYOUTS}, got {layout!r}.")

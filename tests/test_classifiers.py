@@ -7,16 +7,19 @@ import inspect
 import os
 import pickle
 import resource
+from numbers import Integral
 
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+from sklearn.utils._param_validation import Interval
 
 from mnist_estimators import (
     REFERENCE_TRAINING,
     CNNClassifier,
     ImageReshaper,
+    KerasImageClassifier,
     LSTMClassifier,
     PixelScaler,
     make_cnn_pipeline,
@@ -158,7 +161,16 @@ def test_cosine_schedule_runs_inside_the_optimizer(small, tmp_path):
     )
     # 400 images / 100 per batch x 2 epochs = 8 steps; the values of a half cosine,
     # written out independently: 0.01 * (1 + cos(pi * k / 8)) / 2.
-    expected = [0.01, 0.009619398, 0.008535534, 0.006913417, 0.005, 0.003086583, 0.001464466, 0.000380602]
+    expected = [
+        0.01,
+        0.009619398,
+        0.008535534,
+        0.006913417,
+        0.005,
+        0.003086583,
+        0.001464466,
+        0.000380602,
+    ]
     np.testing.assert_allclose(log.rates, expected, rtol=1e-5)
     # partial_fit after the horizon: the constant rate, as documented.
     log.rates.clear()
@@ -551,3 +563,34 @@ def test_architecture_and_optimizer_options(small):
     convs = [lay for lay in cnn.model_.layers if type(lay).__name__ == "Conv2D"]
     assert [c.filters for c in convs] == [3, 6, 12]  # each further conv doubles
     assert type(cnn.model_.optimizer).__name__ == "SGD"
+
+
+class _MLP(KerasImageClassifier):
+    """The docs' custom-network recipe: a dense network on flat pixels."""
+
+    _parameter_constraints = {
+        **KerasImageClassifier._parameter_constraints,
+        "hidden_units": [Interval(Integral, 1, None, closed="left")],
+    }
+    _layout = "flat"
+    _network_name = "mlp"
+
+    def __init__(self, *, hidden_units=32, epochs=5, batch_size=32, random_state=None):
+        self.hidden_units = hidden_units
+        super().__init__(epochs=epochs, batch_size=batch_size, random_state=random_state)
+
+    def _build_network(self, x, n_classes):
+        x = keras.layers.Dense(self.hidden_units, activation="relu")(x)
+        return keras.layers.Dense(n_classes, activation="softmax")(x)
+
+
+def test_custom_network_on_the_base_class_with_a_flat_layout(small):
+    X, y, Xt, yt = small
+    clf = clone(_MLP(hidden_units=48, epochs=40, random_state=0))
+    assert clf.get_params()["hidden_units"] == 48 and is_classifier(clf)
+    clf.fit(X / 16.0, y)
+    assert clf.model_.input_shape == (None, 64)  # 8x8 digits, flat: no reshape
+    assert clf.model_.layers[1].units == 48
+    assert clf.score(Xt / 16.0, yt) > 0.7  # chance is 0.1; 0.82 measured
+    with pytest.raises(ValueError, match="'hidden_units' parameter of _MLP must be an int"):
+        _MLP(hidden_units=0).fit(X, y)
