@@ -21,7 +21,7 @@ _EXPORTS = {
     "make_lstm_pipeline": "pipelines",
     "ImagePipeline": "pipelines",
     "EpochTimer": "callbacks",
-    "CosineLearningRate": "callbacks",
+    "CosineToConstant": "schedules",
     "load_mnist": "datasets",
     "load_fashion_mnist": "datasets",
     "load_digits_images": "datasets",
