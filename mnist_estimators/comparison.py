@@ -278,7 +278,8 @@ def compare_models(
         the validation curves. It never influences training (unless the model
         uses early stopping) but its cost is part of the fit times.
     progress : bool, default=True
-        Show a progress bar over folds, models and seeds.
+        Show a progress bar over folds, models and seeds, when standard error is
+        a terminal (never in a log file, a CI job or a rendered docs example).
     setup : dict, default=None
         Extra lines for the report's "Setup" section, e.g. ``{"dataset": "MNIST,
         60,000 training images (complete)"}``. Library versions, the machine,
@@ -337,7 +338,7 @@ def compare_models(
         initial=len(records),
         desc="compare",
         unit="fit",
-        disable=not progress,
+        disable=None if progress else True,  # None: only on a terminal, never into logs
         dynamic_ncols=True,
     )
     try:
