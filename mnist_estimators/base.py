@@ -18,7 +18,6 @@ classifier (see :mod:`mnist_estimators._compat`) that
 from __future__ import annotations
 
 import math
-
 import string
 import warnings
 from numbers import Integral, Real
@@ -328,20 +327,22 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             # scikit-learn's convention: a RandomState is the generator, consumed by each fit.
             # (scikeras drew randint(low=1) from a copy of it: always 0, whatever its state.)
             self._random_state = int(self.random_state.randint(np.iinfo(np.int32).max))
-        if self._random_state is not None:
-            keras.utils.set_random_seed(self._random_state)
-        sample = to_layout(np.empty((1, self.n_features_in_)), self.image_shape_, self._layout)
-        inputs = keras.Input(shape=sample.shape[1:])
-        x = (
-            keras.layers.Normalization(axis=None, name="standardize")(inputs)
-            if self.standardize
-            else inputs
-        )
-        outputs = self._build_network(x, int(self.n_classes_))
-        model = keras.Model(inputs, outputs, name=self._network_name)
-        optimizer = keras.optimizers.get(
-            {"class_name": self.optimizer, "config": {"learning_rate": float(self.learning_rate)}}
-        )
+        with seeded(self._random_state):  # every seed Keras draws comes from this one
+            sample = to_layout(np.empty((1, self.n_features_in_)), self.image_shape_, self._layout)
+            inputs = keras.Input(shape=sample.shape[1:])
+            x = (
+                keras.layers.Normalization(axis=None, name="standardize")(inputs)
+                if self.standardize
+                else inputs
+            )
+            outputs = self._build_network(x, int(self.n_classes_))
+            model = keras.Model(inputs, outputs, name=self._network_name)
+            optimizer = keras.optimizers.get(
+                {
+                    "class_name": self.optimizer,
+                    "config": {"learning_rate": float(self.learning_rate)},
+                }
+            )
         model.compile(optimizer=optimizer, loss=self.loss, metrics=["accuracy"])
         return model
 
