@@ -108,7 +108,20 @@ def _data_args(p):
         "--random-state", type=int, default=0, help="seed of folds and networks (default: 0)"
     )
     p.add_argument("--out", required=True, help="output folder (created; resumable)")
-    p.add_argument("--n-jobs", type=int, default=None, help="parallel fits (processes)")
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="parallel fits: local processes, or at most this many on --scheduler's workers",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS|local",
+        default=None,
+        help="run the fits on a Dask cluster: a scheduler address (tcp://HOST:PORT), or "
+        "'local' for a LocalCluster of one single-threaded worker per core; needs "
+        "pip install 'mnist-estimators[dask]'",
+    )
     p.add_argument(
         "--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras per-epoch output"
     )
@@ -243,6 +256,14 @@ def _pipeline(model: str, args):
     )
 
 
+def _check_scheduler(args) -> None:
+    """Before loading data: --scheduler needs Dask installed (a one-line message if not)."""
+    if args.scheduler is not None:
+        from .parallel import _import_distributed
+
+        _import_distributed()
+
+
 def cmd_compare(args) -> int:
     from ._storage import prepare_output_folder
     from .comparison import compare_models
@@ -250,6 +271,7 @@ def cmd_compare(args) -> int:
     if args.cv < 2:
         raise _UsageError("--cv must be at least 2")
     prepare_output_folder(args.out)  # before loading or training anything
+    _check_scheduler(args)
     X, y, Xt, yt, data = _load(args)
     _check_folds(args, y, yt)
     models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
@@ -267,6 +289,7 @@ def cmd_compare(args) -> int:
         seeds=args.seeds,
         random_state=args.random_state,
         n_jobs=args.n_jobs,
+        scheduler=args.scheduler,
         out_dir=args.out,
         monitor_validation=not args.no_monitor,
         progress=not args.no_progress,
@@ -335,6 +358,7 @@ def cmd_grid_search(args) -> int:
     pipe = _pipeline(args.model, args)
     grid = _grid(args, pipe)
     out = prepare_output_folder(args.out)  # before loading or training anything
+    _check_scheduler(args)
     X, y, Xt, yt, data = _load(args)
     _check_folds(args, y, yt)
     refit = (
@@ -354,6 +378,7 @@ def cmd_grid_search(args) -> int:
         random_state=args.random_state,
         out_dir=out,
         n_jobs=args.n_jobs,
+        scheduler=args.scheduler,
         progress=not args.no_progress,
         setup={"dataset": data, "command": _command_line()},
     )
@@ -408,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     from ._storage import OutputFolderError
     from .comparison import ComparisonConfigError
     from .datasets import DataFileError, DatasetNotFoundError, IncompleteDatasetWarning
+    from .parallel import DaskUnavailableError, SchedulerUnreachableError
 
     warnings.simplefilter("default", IncompleteDatasetWarning)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
@@ -417,7 +443,14 @@ def main(argv: list[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except (DatasetNotFoundError, DataFileError, ComparisonConfigError, OutputFolderError) as exc:
+    except (
+        DatasetNotFoundError,
+        DataFileError,
+        ComparisonConfigError,
+        OutputFolderError,
+        DaskUnavailableError,
+        SchedulerUnreachableError,
+    ) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

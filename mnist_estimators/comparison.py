@@ -28,6 +28,7 @@ from sklearn.pipeline import Pipeline
 from . import _clock
 from ._environment import machine, now_iso, versions
 from ._storage import digest, normalised, prepare_output_folder, read_json, write_json
+from .parallel import run_tasks
 from .result import ComparisonResult, test_record
 from .scoring import COMPARISON_SCORING, final_step
 
@@ -207,17 +208,19 @@ def _evaluate_test(model, X, y, X_test, y_test, monitor: bool) -> dict:
     return record
 
 
-def _run_task(task, X, y, X_test, y_test, models, monitor, out_dir):
+def _run_task(task, X, y, X_test, y_test, models, monitor):
+    """One fold (or the refit and test) of one model and seed; returns its record.
+
+    Runs wherever the folds run (this process, a loky worker, a Dask worker); the
+    caller writes the record, so ``out_dir`` never has to be visible to workers.
+    """
     name, seed, fold, split = task
     model = seeded_model(models[name], seed)
     if fold == "test":
         record = _evaluate_test(model, X, y, X_test, y_test, monitor)
     else:
         record = _evaluate_fold(model, X, y, split[0], split[1], monitor)
-    record = {"model": name, "seed": seed, "fold": fold, **record}
-    if out_dir is not None:
-        write_json(_record_path(out_dir, name, seed, fold), record)
-    return record
+    return {"model": name, "seed": seed, "fold": fold, **record}
 
 
 # -- public API -------------------------------------------------------------------
@@ -232,6 +235,7 @@ def compare_models(
     seeds=1,
     random_state: int | None = 0,
     n_jobs: int | None = None,
+    scheduler=None,
     out_dir=None,
     monitor_validation: bool = True,
     progress: bool = True,
@@ -268,10 +272,22 @@ def compare_models(
     random_state : int, default=0
         First seed when ``seeds`` is an int.
     n_jobs : int, default=None
-        Folds run in parallel processes (joblib); ``None`` means one at a time.
+        Folds run in parallel processes (joblib's ``loky``, or the backend
+        activated by :func:`joblib.parallel_config`, e.g. ``backend="dask"``);
+        ``None`` means one at a time (all of a cluster's workers with
+        ``scheduler``). Each worker gives TensorFlow only its share of the cores.
+    scheduler : str or distributed.Client, default=None
+        Run the folds on a Dask cluster (:mod:`mnist_estimators.parallel`):
+        ``"local"`` (a ``LocalCluster`` of one single-threaded worker per core),
+        a scheduler address such as ``"tcp://host:8786"``, or a connected
+        ``Client``. The data are scattered to the workers once; the results
+        are identical to a serial run with the same seeds. Needs the ``dask``
+        extra.
     out_dir : str or Path, default=None
         Folder for resumable per-fold results (see module docstring). It is
-        created, and checked to be writable, before any training.
+        created, and checked to be writable, before any training. Records are
+        written by this process as the folds finish, wherever they ran, so on a
+        cluster ``out_dir`` is a folder of the client's machine.
     monitor_validation : bool, default=True
         Evaluate each fold's held-out part (the test set for the refit) after
         every epoch, as the reference notebook's ``validation_data`` did, for
@@ -342,23 +358,14 @@ def compare_models(
         dynamic_ncols=True,
     )
     try:
-        if n_jobs in (None, 1) or len(todo) <= 1:
-            for task in todo:
-                bar.set_postfix_str(f"{task[0]} seed {task[1]} fold {task[2]}")
-                records.append(
-                    _run_task(task, X, y, X_test, y_test, models, monitor_validation, out_dir)
+        shared = (X, y, X_test, y_test, models, monitor_validation)
+        for record in run_tasks(_run_task, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
+            if out_dir is not None:  # at once, atomically: a kill loses only folds in flight
+                write_json(
+                    _record_path(out_dir, record["model"], record["seed"], record["fold"]), record
                 )
-                bar.update()
-        else:
-            from joblib import Parallel, delayed
-
-            run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            for record in run(
-                delayed(_run_task)(t, X, y, X_test, y_test, models, monitor_validation, out_dir)
-                for t in todo
-            ):
-                records.append(record)
-                bar.update()
+            records.append(record)
+            bar.update()
     finally:
         bar.close()
     call = (

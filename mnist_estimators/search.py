@@ -63,6 +63,7 @@ def grid_search(
     random_state: int = 0,
     out_dir=None,
     n_jobs: int | None = None,
+    scheduler=None,
     progress: bool = True,
     setup: dict | None = None,
 ) -> ComparisonResult:
@@ -89,7 +90,7 @@ def grid_search(
     out_dir : str or Path, default=None
         Folder where each finished fold (``folds/``) and the refit
         (``refit.json``) are written at once; the same call resumes.
-    n_jobs, progress, setup
+    n_jobs, scheduler, progress, setup
         As for :func:`~mnist_estimators.compare_models`.
 
     Returns
@@ -109,6 +110,7 @@ def grid_search(
         seeds=[random_state],
         out_dir=out_dir,
         n_jobs=n_jobs,
+        scheduler=scheduler,
         monitor_validation=False,
         progress=progress,
         setup=setup,

@@ -1,0 +1,175 @@
+"""Where the folds run: this process, joblib's local processes, or a Dask cluster.
+
+One module owns parallel execution for :func:`~mnist_estimators.compare_models`
+and :func:`~mnist_estimators.search.grid_search`:
+
+* ``n_jobs`` runs folds in joblib's default ``loky`` processes (or whatever
+  backend the caller activated with :func:`joblib.parallel_config`, for example
+  ``backend="dask"``);
+* ``scheduler=`` runs them on a Dask cluster through joblib's ``dask`` backend:
+  an address (``"tcp://host:8786"``), a :class:`distributed.Client`, or
+  ``"local"`` for a :class:`distributed.LocalCluster` sized to this machine (one
+  single-threaded worker process per core). The training data are scattered to
+  the workers once, not pickled again with every task.
+
+Each worker process gives TensorFlow as many threads as it was given itself (a
+Dask worker's ``nthreads``, or the thread limit joblib sets for its ``loky``
+workers), so parallel fits never oversubscribe the cores.
+
+Results always come back to the calling process, which writes the resumable
+per-fold records there: ``out_dir`` needs to exist only where the client runs,
+never on the workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+
+__all__ = ["DaskUnavailableError", "SchedulerUnreachableError", "dask_client", "run_tasks"]
+
+#: Seconds to wait for a scheduler before giving up (``$MNIST_ESTIMATORS_DASK_TIMEOUT``).
+CONNECT_TIMEOUT = 10.0
+
+
+class DaskUnavailableError(ImportError):
+    """``scheduler=`` was given but Dask's ``distributed`` is not installed."""
+
+
+class SchedulerUnreachableError(ConnectionError):
+    """No Dask scheduler answered at the given address."""
+
+
+def _import_distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise DaskUnavailableError(
+            "Running on a Dask cluster needs Dask's distributed scheduler, which is not "
+            "installed. Install it with: pip install 'mnist-estimators[dask]'"
+        ) from None
+    return distributed
+
+
+@contextlib.contextmanager
+def dask_client(scheduler) -> Iterator:
+    """A connected :class:`distributed.Client` for ``scheduler``, closed on exit.
+
+    Parameters
+    ----------
+    scheduler : str or distributed.Client
+        ``"local"``: start a :class:`distributed.LocalCluster` with one
+        single-threaded worker process per core (closed on exit). An address
+        such as ``"tcp://10.0.0.5:8786"``: connect to that scheduler. A
+        ``Client``: use it as it is (not closed on exit).
+
+    Raises
+    ------
+    DaskUnavailableError
+        ``distributed`` is not installed.
+    SchedulerUnreachableError
+        No scheduler answered at the address within ``CONNECT_TIMEOUT`` seconds.
+    """
+    distributed = _import_distributed()
+    if isinstance(scheduler, distributed.Client):
+        yield scheduler
+        return
+    if scheduler == "local":
+        cores = os.cpu_count() or 1
+        with (
+            distributed.LocalCluster(
+                n_workers=cores,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            yield client
+        return
+    if not isinstance(scheduler, str) or not scheduler:
+        raise ValueError(
+            f"scheduler must be 'local', an address such as 'tcp://host:8786', or a "
+            f"distributed.Client; got {scheduler!r}."
+        )
+    timeout = float(os.environ.get("MNIST_ESTIMATORS_DASK_TIMEOUT", CONNECT_TIMEOUT))
+    try:
+        client = distributed.Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachableError(
+            f"Cannot reach the Dask scheduler at {scheduler} (waited {timeout:g} s): {exc}. "
+            "Check the address and that the scheduler is running (dask scheduler)."
+        ) from None
+    with client:
+        yield client
+
+
+def _worker_threads() -> int | None:
+    """The threads this process was given, when it is a parallel worker; else None."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except (ImportError, ValueError, AttributeError):
+        pass
+    limit = os.environ.get("MNIST_ESTIMATORS_WORKER_THREADS")
+    return int(limit) if limit else None
+
+
+def configure_tensorflow_threads(threads: int) -> bool:
+    """Give TensorFlow ``threads`` intra-op and inter-op threads in this process.
+
+    Possible only before TensorFlow's runtime has started (its first operation);
+    returns False, changing nothing, when it has.
+    """
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        return False
+    return True
+
+
+def in_worker(func: Callable, *args):
+    """Run ``func(*args)`` after fitting TensorFlow's threads to this worker's share."""
+    threads = _worker_threads()
+    if threads:
+        configure_tensorflow_threads(threads)
+    return func(*args)
+
+
+def run_tasks(
+    func: Callable, tasks: list, shared: tuple, *, n_jobs=None, scheduler=None
+) -> Iterable:
+    """Yield ``func(task, *shared)`` for every task, in the order they finish.
+
+    ``shared`` holds the large arguments common to all tasks (the data): on Dask
+    they are scattered to every worker once. Serial when ``n_jobs`` is None or 1
+    and no scheduler is given.
+    """
+    if scheduler is None and (n_jobs in (None, 1) or len(tasks) <= 1):
+        for task in tasks:
+            yield func(task, *shared)
+        return
+    from joblib import Parallel, delayed, parallel_config
+
+    if scheduler is None:
+        cores = os.cpu_count() or 1
+        jobs = cores if n_jobs == -1 else min(int(n_jobs), len(tasks))
+        # Loky workers inherit this: each gives TensorFlow its share of the cores.
+        os.environ["MNIST_ESTIMATORS_WORKER_THREADS"] = str(max(cores // max(jobs, 1), 1))
+        try:
+            run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+            yield from run(delayed(in_worker)(func, t, *shared) for t in tasks)
+        finally:
+            os.environ.pop("MNIST_ESTIMATORS_WORKER_THREADS", None)
+        return
+    with dask_client(scheduler) as client:
+        scatter = [a for a in shared if a is not None and hasattr(a, "nbytes")]
+        with parallel_config(backend="dask", scatter=scatter, client=client):
+            run = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, return_as="generator_unordered")
+            yield from run(delayed(in_worker)(func, t, *shared) for t in tasks)
