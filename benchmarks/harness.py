@@ -1,0 +1,468 @@
+"""Benchmark harness: our estimators against plain Keras and PyTorch, ratios within one run.
+
+    MNIST_ESTIMATORS_DATA=../shared/data/mnist python benchmarks/harness.py --json bench.json
+
+For the CNN and the LSTM it measures, on the same images, batch size and epochs:
+
+* ``ours-defaults``: our pipeline at its defaults (CNN batch 32; LSTM batch 16, lr
+  0.003 cosine, standardised inputs);
+* ``ours@B`` / ``ours@B-unseeded``: our estimator at the reference's training
+  settings (Adam 0.001, constant) and batch ``B``, with ``random_state`` set and unset;
+* ``keras@B``: the same network written here in plain Keras, ``model.fit``;
+* ``torch@B``: the same network and an equivalent training loop in PyTorch (``pip
+  install 'mnist-estimators[bench]'``; skipped, and said so, without it).
+
+Training images/s is ``n * epochs`` over the whole wall time of a fit (building,
+tracing, training); prediction images/s is over ``predict`` of the test images, in
+batches of 1,024 everywhere. Every variant runs ``--repeats`` times, interleaved
+(repeat 1 of every variant, then repeat 2, ...), and is reported as the median
+with the min-max spread. Every ratio is computed between figures of this run.
+
+It also measures:
+
+* the fixed cost of one fit (clone, build, trace, first batch): a fit on 64 images;
+* time to accuracy: the training time our defaults need to reach the test accuracy
+  that the reference configuration (``REFERENCE_TRAINING``, 5 epochs) reaches, against
+  the reference configuration's own training time (evaluation time excluded);
+* with ``--whole-job``: the wall time and peak RSS of ``mnist-estimators compare`` on the
+  complete MNIST, against the reference configuration training both networks once on
+  the same data (about an hour and a half on a 2-core machine).
+
+The JSON holds the machine (CPU, cores, versions, thread settings) and every sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mnist_estimators import (
+    REFERENCE_TRAINING,
+    load_mnist,
+    make_cnn_pipeline,
+    make_lstm_pipeline,
+)
+from mnist_estimators._environment import machine, versions
+from mnist_estimators._tf import keras
+
+PREDICT_BATCH = 1024
+MAKERS = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
+
+
+# -- the networks, written independently of the package ------------------------------
+def keras_network(model: str) -> keras.Model:
+    """The reference notebook's network in plain Keras."""
+    if model == "cnn":
+        layers = [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    else:
+        layers = [
+            keras.Input((28, 28)),
+            keras.layers.LSTM(128),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    net = keras.Sequential(layers)
+    net.compile(
+        optimizer=keras.optimizers.Adam(0.001),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return net
+
+
+def torch_network(model: str):
+    """The same networks in PyTorch (softmax folded into the loss, as usual there)."""
+    import torch
+    from torch import nn
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU()
+            )
+            self.head = nn.Sequential(
+                nn.Flatten(),
+                nn.Linear(64 * 11 * 11, 128),
+                nn.ReLU(),
+                nn.Dropout(0.5),
+                nn.Linear(128, 10),
+            )
+
+        def forward(self, x):
+            return self.head(self.features(x))
+
+    class LSTM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(28, 128, batch_first=True)  # PyTorch's fused kernel
+            self.head = nn.Sequential(nn.Dropout(0.5), nn.Linear(128, 10))
+
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.head(out[:, -1])
+
+    torch.manual_seed(0)
+    return CNN() if model == "cnn" else LSTM()
+
+
+# -- one measurement of each kind ------------------------------------------------------
+def _images(model: str, X: np.ndarray) -> np.ndarray:
+    X = (X / 255.0).astype(np.float32)
+    return X.reshape(-1, 28, 28, 1) if model == "cnn" else X.reshape(-1, 28, 28)
+
+
+def run_ours(model, X, y, Xt, epochs, batch_size=None, seeded=True):
+    params = {} if batch_size is None else {**REFERENCE_TRAINING, "batch_size": batch_size}
+    pipe = MAKERS[model](epochs=epochs, random_state=0 if seeded else None, **params)
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    fit = time.perf_counter() - start
+    start = time.perf_counter()
+    pipe.predict(Xt)
+    return fit, time.perf_counter() - start
+
+
+def run_keras(model, X, y, Xt, epochs, batch_size):
+    Xi, Xti = _images(model, X), _images(model, Xt)
+    keras.backend.clear_session()
+    start = time.perf_counter()
+    net = keras_network(model)
+    net.fit(Xi, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
+    fit = time.perf_counter() - start
+    start = time.perf_counter()
+    net.predict(Xti, batch_size=PREDICT_BATCH, verbose=0).argmax(axis=1)
+    return fit, time.perf_counter() - start
+
+
+def run_torch(model, X, y, Xt, epochs, batch_size):
+    import torch
+
+    Xi = torch.from_numpy(_images(model, X))
+    Xti = torch.from_numpy(_images(model, Xt))
+    if model == "cnn":  # channels first
+        Xi, Xti = Xi.permute(0, 3, 1, 2).contiguous(), Xti.permute(0, 3, 1, 2).contiguous()
+    yi = torch.from_numpy(y.astype(np.int64))
+    start = time.perf_counter()
+    net = torch_network(model)
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    net.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(yi))
+        for i in range(0, len(yi), batch_size):
+            idx = order[i : i + batch_size]
+            optimizer.zero_grad()
+            loss_fn(net(Xi[idx]), yi[idx]).backward()
+            optimizer.step()
+    fit = time.perf_counter() - start
+    start = time.perf_counter()
+    net.eval()
+    with torch.no_grad():
+        for i in range(0, len(Xti), PREDICT_BATCH):
+            net(Xti[i : i + PREDICT_BATCH]).argmax(dim=1)
+    return fit, time.perf_counter() - start
+
+
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def variants(model: str, batch_sizes: list[int], with_torch: bool) -> dict:
+    """Name -> callable(X, y, Xt, epochs) -> (fit seconds, predict seconds)."""
+    out = {"ours-defaults": lambda X, y, Xt, e: run_ours(model, X, y, Xt, e)}
+    for b in batch_sizes:
+        out[f"ours@{b}"] = lambda X, y, Xt, e, b=b: run_ours(model, X, y, Xt, e, b)
+        out[f"ours@{b}-unseeded"] = lambda X, y, Xt, e, b=b: run_ours(
+            model, X, y, Xt, e, b, seeded=False
+        )
+        out[f"keras@{b}"] = lambda X, y, Xt, e, b=b: run_keras(model, X, y, Xt, e, b)
+        if with_torch:
+            out[f"torch@{b}"] = lambda X, y, Xt, e, b=b: run_torch(model, X, y, Xt, e, b)
+    return out
+
+
+def throughput(model, X, y, Xt, epochs, repeats, batch_sizes, with_torch) -> dict:
+    runs = variants(model, batch_sizes, with_torch)
+    samples: dict[str, list] = {name: [] for name in runs}
+    for r in range(repeats):  # interleaved: every variant once per round
+        for name, run in runs.items():
+            fit, predict = run(X, y, Xt, epochs)
+            samples[name].append(
+                {
+                    "train_images_per_s": len(y) * epochs / fit,
+                    "predict_images_per_s": len(Xt) / predict,
+                }
+            )
+            print(
+                f"  [{model} round {r + 1}/{repeats}] {name}: {samples[name][-1]['train_images_per_s']:.0f} img/s",
+                flush=True,
+            )
+    return samples
+
+
+def fixed_cost(model, X, y, repeats) -> dict:
+    """Seconds for a fit on 64 images (one batch of 64): clone, build, trace, first batch."""
+    Xs, ys = X[:64], y[:64]
+    out = {"ours": [], "keras": []}
+    for _ in range(repeats):
+        pipe = MAKERS[model](
+            epochs=1,
+            batch_size=64,
+            random_state=0,
+            **{k: v for k, v in REFERENCE_TRAINING.items() if k != "batch_size"},
+        )
+        start = time.perf_counter()
+        pipe.fit(Xs, ys)
+        out["ours"].append(time.perf_counter() - start)
+        keras.backend.clear_session()
+        start = time.perf_counter()
+        keras_network(model).fit(_images(model, Xs), ys, batch_size=64, epochs=1, verbose=0)
+        out["keras"].append(time.perf_counter() - start)
+    return out
+
+
+class _TestAccuracyClock(keras.callbacks.Callback):
+    """After each epoch: training seconds so far (evaluation excluded) and test accuracy."""
+
+    def __init__(self, X_test, y_test):
+        super().__init__()
+        self.X_test, self.y_test = X_test, y_test
+        self.start, self.paused, self.points = None, 0.0, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        t = time.perf_counter()
+        acc = float(
+            (
+                self.model.predict(self.X_test, batch_size=PREDICT_BATCH, verbose=0).argmax(1)
+                == self.y_test
+            ).mean()
+        )
+        self.points.append((t - self.start - self.paused, acc))
+        self.paused += time.perf_counter() - t
+
+
+def time_to_accuracy(model, X, y, Xt, yt) -> dict:
+    clocks = {}
+    for name, params in (("reference", dict(REFERENCE_TRAINING)), ("defaults", {})):
+        clock = _TestAccuracyClock(_images(model, Xt), yt)
+        pipe = MAKERS[model](epochs=5, random_state=0, callbacks=[clock], **params)
+        clock.start = time.perf_counter()
+        pipe.fit(X, y)
+        clocks[name] = clock.points
+    target_time, target_acc = clocks["reference"][-1]
+    reached = next((t for t, acc in clocks["defaults"] if acc >= target_acc), None)
+    return {
+        "reference_curve": clocks["reference"],
+        "defaults_curve": clocks["defaults"],
+        "target_accuracy": target_acc,
+        "reference_seconds": target_time,
+        "defaults_seconds": reached,
+        "ratio": None if reached is None else reached / target_time,
+    }
+
+
+def whole_job(data_dir: str | None) -> dict:
+    """The README's main job, and the reference configuration training both networks once."""
+    X, y = load_mnist("train", return_X_y=True)
+    Xt, yt = load_mnist("test", return_X_y=True)
+    start = time.perf_counter()
+    for model in MAKERS:
+        MAKERS[model](random_state=0, **REFERENCE_TRAINING).fit(X, y).score(Xt, yt)
+    reference = time.perf_counter() - start
+    out = Path("runs") / "harness-compare"
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mnist_estimators.cli",
+            "compare",
+            "--dataset",
+            "mnist",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        check=True,
+    )
+    wall = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {
+        "compare_seconds": wall,
+        "peak_rss_gb": peak_kb / 1024**2,
+        "reference_both_once_seconds": reference,
+        "ratio": wall / reference,
+    }
+
+
+# -- reporting ------------------------------------------------------------------------
+def _median(values):
+    return statistics.median(values)
+
+
+def summarise(samples: dict) -> dict:
+    out = {}
+    for name, runs in samples.items():
+        train = [r["train_images_per_s"] for r in runs]
+        pred = [r["predict_images_per_s"] for r in runs]
+        out[name] = {
+            "train_median": _median(train),
+            "train_min": min(train),
+            "train_max": max(train),
+            "predict_median": _median(pred),
+            "predict_min": min(pred),
+            "predict_max": max(pred),
+        }
+    return out
+
+
+def ratios(model: str, summary: dict, batch_sizes: list[int]) -> dict:
+    """The issue's targets, as ratios of this run's medians."""
+    med = {k: v["train_median"] for k, v in summary.items()}
+    out = {}
+    for b in batch_sizes:
+        out[f"wrapper_overhead@{b} (keras/ours, seeded)"] = med[f"keras@{b}"] / med[f"ours@{b}"]
+        out[f"wrapper_overhead@{b} (keras/ours, unseeded)"] = (
+            med[f"keras@{b}"] / med[f"ours@{b}-unseeded"]
+        )
+    keras_best = max(v for k, v in med.items() if k.startswith("keras@"))
+    out["defaults / best plain Keras"] = med["ours-defaults"] / keras_best
+    torch_rates = [v for k, v in med.items() if k.startswith("torch@")]
+    if torch_rates:
+        out["defaults / best PyTorch"] = med["ours-defaults"] / max(torch_rates)
+    return out
+
+
+def thread_settings() -> dict:
+    import tensorflow as tf
+
+    out = {
+        "tf_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tf_inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        "cpu_count": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+    }
+    if _torch_available():
+        import torch
+
+        out["torch_threads"] = torch.get_num_threads()
+        out["torch_version"] = torch.__version__
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20000, help="training images (default 20,000)")
+    parser.add_argument("--n-test", type=int, default=10000, help="test images (default 10,000)")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])
+    parser.add_argument("--models", nargs="+", choices=list(MAKERS), default=list(MAKERS))
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    parser.add_argument("--no-time-to-accuracy", action="store_true")
+    parser.add_argument(
+        "--whole-job", action="store_true", help="also time the full compare (long)"
+    )
+    parser.add_argument("--json", default="runs/bench/harness.json", help="where the JSON goes")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    with_torch = not args.no_torch and _torch_available()
+    X, y = load_mnist("train", return_X_y=True, n_samples=args.n, random_state=0)
+    Xt, yt = load_mnist("test", return_X_y=True, n_samples=args.n_test, random_state=0)
+    report = {
+        "machine": machine(),
+        "versions": versions(),
+        "threads": thread_settings(),
+        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "torch": with_torch or "not installed: pip install 'mnist-estimators[bench]'",
+        "models": {},
+    }
+    print(report["machine"], json.dumps(report["threads"]))
+    for model in args.models:
+        samples = throughput(
+            model, X, y, Xt, args.epochs, args.repeats, args.batch_sizes, with_torch
+        )
+        summary = summarise(samples)
+        entry = {
+            "samples": samples,
+            "summary": summary,
+            "ratios": ratios(model, summary, args.batch_sizes),
+        }
+        entry["fixed_cost_seconds"] = fixed_cost(model, X, y, args.repeats)
+        if not args.no_time_to_accuracy:
+            entry["time_to_accuracy"] = time_to_accuracy(model, X, y, Xt, yt)
+        report["models"][model] = entry
+    if args.whole_job:
+        report["whole_job"] = whole_job(os.environ.get("MNIST_ESTIMATORS_DATA"))
+    print_report(report, args)
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1))
+    print(f"JSON: {path}")
+    return 0
+
+
+def print_report(report: dict, args) -> None:
+    print(
+        f"\n{report['machine']}; {args.n:,} images, {args.epochs} epoch(s), {args.repeats} interleaved repeats, medians [min-max]"
+    )
+    for model, entry in report["models"].items():
+        print(f"\n{model.upper():6} {'variant':22} {'train img/s':>24} {'predict img/s':>26}")
+        for name, s in entry["summary"].items():
+            print(
+                f"{'':6} {name:22} {s['train_median']:9.0f} [{s['train_min']:6.0f}-{s['train_max']:6.0f}]"
+                f" {s['predict_median']:10.0f} [{s['predict_min']:6.0f}-{s['predict_max']:6.0f}]"
+            )
+        for name, value in entry["ratios"].items():
+            print(f"{'':6} {name:45} {value:.2f}x")
+        fc = entry["fixed_cost_seconds"]
+        print(
+            f"{'':6} fixed cost of one fit: ours {_median(fc['ours']):.2f} s, plain Keras {_median(fc['keras']):.2f} s"
+        )
+        tta = entry.get("time_to_accuracy")
+        if tta:
+            reached = (
+                "not reached"
+                if tta["defaults_seconds"] is None
+                else f"{tta['defaults_seconds']:.1f} s"
+            )
+            ratio = "" if tta["ratio"] is None else f" ({tta['ratio']:.2f}x)"
+            print(
+                f"{'':6} time to the reference's {tta['target_accuracy']:.4f}: reference "
+                f"{tta['reference_seconds']:.1f} s, defaults {reached}{ratio}"
+            )
+    if "whole_job" in report:
+        w = report["whole_job"]
+        print(
+            f"\nwhole job: compare {w['compare_seconds']:.0f} s, peak RSS {w['peak_rss_gb']:.2f} GB, "
+            f"reference both once {w['reference_both_once_seconds']:.0f} s, ratio {w['ratio']:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
