@@ -25,9 +25,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["DaskUnavailableError", "SchedulerUnreachableError", "dask_client", "run_tasks"]
+__all__ = [
+    "DaskUnavailableError",
+    "SchedulerUnreachableError",
+    "configure_tensorflow_threads",
+    "dask_client",
+    "run_tasks",
+    "worker_threads",
+]
 
 #: Seconds to wait for a scheduler before giving up (``$MNIST_ESTIMATORS_DASK_TIMEOUT``).
 CONNECT_TIMEOUT = 10.0
@@ -106,16 +114,32 @@ def dask_client(scheduler) -> Iterator:
         yield client
 
 
-def _worker_threads() -> int | None:
-    """The threads this process was given, when it is a parallel worker; else None."""
+def worker_threads() -> int | None:
+    """The threads this process was given, when it is a parallel worker; else None.
+
+    A Dask worker's ``nthreads``, or ``$MNIST_ESTIMATORS_WORKER_THREADS`` (which
+    :func:`run_tasks` sets for its loky workers). Cheap and import-free, because
+    :mod:`mnist_estimators._tf` calls it before TensorFlow's runtime starts: after
+    that, TensorFlow's thread counts can no longer change.
+    """
+    limit = os.environ.get("MNIST_ESTIMATORS_WORKER_THREADS")
+    if limit:
+        return int(limit)
+    if "distributed" not in sys.modules:  # not a Dask worker; do not import it
+        return None
     try:
         from distributed import get_worker
 
         return int(get_worker().state.nthreads)
     except (ImportError, ValueError, AttributeError):
         pass
-    limit = os.environ.get("MNIST_ESTIMATORS_WORKER_THREADS")
-    return int(limit) if limit else None
+    try:  # while a task is being unpickled, outside of it: the process's one worker
+        from distributed.worker import Worker
+
+        workers = list(Worker._instances)
+        return int(workers[0].state.nthreads) if len(workers) == 1 else None
+    except (ImportError, AttributeError):
+        return None
 
 
 def configure_tensorflow_threads(threads: int) -> bool:
@@ -136,7 +160,7 @@ def configure_tensorflow_threads(threads: int) -> bool:
 
 def in_worker(func: Callable, *args):
     """Run ``func(*args)`` after fitting TensorFlow's threads to this worker's share."""
-    threads = _worker_threads()
+    threads = worker_threads()
     if threads:
         configure_tensorflow_threads(threads)
     return func(*args)
