@@ -10,7 +10,8 @@ For the CNN and the LSTM it measures, on the same images, batch size and epochs:
   settings (Adam 0.001, constant) and batch ``B``, with ``random_state`` set and unset;
 * ``keras@B``: the same network written here in plain Keras, ``model.fit``;
 * ``torch@B``: the same network and an equivalent training loop in PyTorch (``pip
-  install 'mnist-estimators[bench]'``; skipped, and said so, without it).
+  install 'mnist-estimators[bench]'``; skipped, and said so, without it), in a child
+  process (``benchmarks/torch_reference.py``).
 
 Training images/s is ``n * epochs`` over the whole wall time of a fit (building,
 tracing, training); prediction images/s is over ``predict`` of the test images, in
@@ -56,6 +57,7 @@ from mnist_estimators._environment import machine, versions
 from mnist_estimators._tf import keras
 
 PREDICT_BATCH = 1024
+TORCH_WORKER = Path(__file__).with_name("torch_reference.py")
 MAKERS = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
 
 
@@ -89,42 +91,6 @@ def keras_network(model: str) -> keras.Model:
     return net
 
 
-def torch_network(model: str):
-    """The same networks in PyTorch (softmax folded into the loss, as usual there)."""
-    import torch
-    from torch import nn
-
-    class CNN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.features = nn.Sequential(
-                nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU()
-            )
-            self.head = nn.Sequential(
-                nn.Flatten(),
-                nn.Linear(64 * 11 * 11, 128),
-                nn.ReLU(),
-                nn.Dropout(0.5),
-                nn.Linear(128, 10),
-            )
-
-        def forward(self, x):
-            return self.head(self.features(x))
-
-    class LSTM(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lstm = nn.LSTM(28, 128, batch_first=True)  # PyTorch's fused kernel
-            self.head = nn.Sequential(nn.Dropout(0.5), nn.Linear(128, 10))
-
-        def forward(self, x):
-            out, _ = self.lstm(x)
-            return self.head(out[:, -1])
-
-    torch.manual_seed(0)
-    return CNN() if model == "cnn" else LSTM()
-
-
 # -- one measurement of each kind ------------------------------------------------------
 def _images(model: str, X: np.ndarray) -> np.ndarray:
     X = (X / 255.0).astype(np.float32)
@@ -155,40 +121,38 @@ def run_keras(model, X, y, Xt, epochs, batch_size):
 
 
 def run_torch(model, X, y, Xt, epochs, batch_size):
-    import torch
+    """PyTorch's fit and predict seconds, measured in a child process.
 
-    Xi = torch.from_numpy(_images(model, X))
-    Xti = torch.from_numpy(_images(model, Xt))
-    if model == "cnn":  # channels first
-        Xi, Xti = Xi.permute(0, 3, 1, 2).contiguous(), Xti.permute(0, 3, 1, 2).contiguous()
-    yi = torch.from_numpy(y.astype(np.int64))
-    start = time.perf_counter()
-    net = torch_network(model)
-    optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    net.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(yi))
-        for i in range(0, len(yi), batch_size):
-            idx = order[i : i + batch_size]
-            optimizer.zero_grad()
-            loss_fn(net(Xi[idx]), yi[idx]).backward()
-            optimizer.step()
-    fit = time.perf_counter() - start
-    start = time.perf_counter()
-    net.eval()
-    with torch.no_grad():
-        for i in range(0, len(Xti), PREDICT_BATCH):
-            net(Xti[i : i + PREDICT_BATCH]).argmax(dim=1)
-    return fit, time.perf_counter() - start
+    TensorFlow and PyTorch in one process crash here (both load their own OpenMP
+    and oneDNN runtimes: segmentation fault), so PyTorch runs in a fresh
+    interpreter on the same arrays, passed through a temporary .npz file.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data.npz"
+        np.savez(data, X=X, y=y, Xt=Xt)
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(TORCH_WORKER),
+                str(data),
+                model,
+                str(epochs),
+                str(batch_size),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    fit, predict = json.loads(out.stdout.strip().splitlines()[-1])
+    return fit, predict
 
 
 def _torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
 
 
 def variants(model: str, batch_sizes: list[int], with_torch: bool) -> dict:
@@ -367,11 +331,15 @@ def thread_settings() -> dict:
         "cpu_count": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)),
     }
-    if _torch_available():
-        import torch
-
-        out["torch_threads"] = torch.get_num_threads()
-        out["torch_version"] = torch.__version__
+    if _torch_available():  # asked in a child process: torch and TF do not share one
+        probe = (
+            "import torch, json; print(json.dumps([torch.__version__, torch.get_num_threads()]))"
+        )
+        res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        if res.returncode == 0:
+            out["torch_version"], out["torch_threads"] = json.loads(
+                res.stdout.strip().splitlines()[-1]
+            )
     return out
 
 

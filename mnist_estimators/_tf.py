@@ -14,7 +14,6 @@ here, so that the first import is always the silenced one. Set
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import random
@@ -143,8 +142,7 @@ def release_keras_state() -> None:
     fits of a cross-validation or grid search. Models that are already fitted
     keep working: they own their variables and compiled functions.
     """
-    keras.backend.clear_session()
-    gc.collect()
+    keras.backend.clear_session()  # free_memory=True: it runs gc.collect() itself
 
 
 #: Serialises training in one process: Keras' global state (``clear_session``,
