@@ -67,3 +67,8 @@ sphinx_gallery_conf = {
     "reference_url": {"mnist_estimators": None},
 }
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# sphinx-gallery runs each example from its own folder: a relative data path given on the
+# command line (MNIST_ESTIMATORS_DATA=../shared/data/mnist) is made absolute here, against
+# the folder sphinx-build was started in.
+if os.environ.get("MNIST_ESTIMATORS_DATA"):
+    os.environ["MNIST_ESTIMATORS_DATA"] = os.path.abspath(os.environ["MNIST_ESTIMATORS_DATA"])
