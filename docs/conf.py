@@ -69,6 +69,9 @@ sphinx_gallery_conf = {
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # sphinx-gallery runs each example from its own folder: a relative data path given on the
 # command line (MNIST_ESTIMATORS_DATA=../shared/data/mnist) is made absolute here, against
-# the folder sphinx-build was started in.
+# the folder sphinx-build was started in ($PWD: Sphinx runs this file from docs/).
 if os.environ.get("MNIST_ESTIMATORS_DATA"):
-    os.environ["MNIST_ESTIMATORS_DATA"] = os.path.abspath(os.environ["MNIST_ESTIMATORS_DATA"])
+    started_in = os.environ.get("PWD", os.getcwd())
+    os.environ["MNIST_ESTIMATORS_DATA"] = os.path.normpath(
+        os.path.join(started_in, os.environ["MNIST_ESTIMATORS_DATA"])
+    )
