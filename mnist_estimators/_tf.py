@@ -65,11 +65,11 @@ with native_logs_silenced():
     from scikeras.utils.random_state import tensorflow_random_state
     from scikeras.wrappers import KerasClassifier
 
-    from .parallel import worker_threads
+    from .parallel import configure_tensorflow_threads, worker_threads
 
-    if worker_threads():  # a parallel worker: its share of the cores, set before TF starts
-        tf.config.threading.set_intra_op_parallelism_threads(worker_threads())
-        tf.config.threading.set_inter_op_parallelism_threads(worker_threads())
+    threads = worker_threads()
+    if threads:  # a parallel worker: its share of the cores, set before TF starts
+        configure_tensorflow_threads(threads)
     tf.config.list_logical_devices()
     for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(lambda v: v, num_parallel_calls=2):
         pass

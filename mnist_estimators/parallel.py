@@ -13,8 +13,9 @@ and :func:`~mnist_estimators.search.grid_search`:
   the workers once, not pickled again with every task.
 
 Each worker process gives TensorFlow as many threads as it was given itself (a
-Dask worker's ``nthreads``, or the thread limit joblib sets for its ``loky``
-workers), so parallel fits never oversubscribe the cores.
+Dask worker's ``nthreads``, or the share of the cores :func:`run_tasks` gives its
+``loky`` workers), set when the package first imports TensorFlow there, so
+parallel fits never oversubscribe the cores.
 
 Results always come back to the calling process, which writes the resumable
 per-fold records there: ``out_dir`` needs to exist only where the client runs,
@@ -158,14 +159,6 @@ def configure_tensorflow_threads(threads: int) -> bool:
     return True
 
 
-def in_worker(func: Callable, *args):
-    """Run ``func(*args)`` after fitting TensorFlow's threads to this worker's share."""
-    threads = worker_threads()
-    if threads:
-        configure_tensorflow_threads(threads)
-    return func(*args)
-
-
 def run_tasks(
     func: Callable, tasks: list, shared: tuple, *, n_jobs=None, scheduler=None
 ) -> Iterable:
@@ -188,7 +181,7 @@ def run_tasks(
         os.environ["MNIST_ESTIMATORS_WORKER_THREADS"] = str(max(cores // max(jobs, 1), 1))
         try:
             run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-            yield from run(delayed(in_worker)(func, t, *shared) for t in tasks)
+            yield from run(delayed(func)(t, *shared) for t in tasks)
         finally:
             os.environ.pop("MNIST_ESTIMATORS_WORKER_THREADS", None)
         return
@@ -196,4 +189,4 @@ def run_tasks(
         scatter = [a for a in shared if a is not None and hasattr(a, "nbytes")]
         with parallel_config(backend="dask", scatter=scatter, client=client):
             run = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, return_as="generator_unordered")
-            yield from run(delayed(in_worker)(func, t, *shared) for t in tasks)
+            yield from run(delayed(func)(t, *shared) for t in tasks)
