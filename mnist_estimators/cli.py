@@ -35,6 +35,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _n_jobs(text: str):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer, got {text!r}") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"expected 'auto', -1 or a positive integer, got {text!r}")
+    return value
+
+
 def _parse_value(text: str):
     low = text.strip().lower()
     if low in ("none", "null"):
@@ -110,9 +122,13 @@ def _data_args(p):
     p.add_argument("--out", required=True, help="output folder (created; resumable)")
     p.add_argument(
         "--n-jobs",
-        type=int,
-        default=None,
-        help="parallel fits: local processes, or at most this many on --scheduler's workers",
+        type=_n_jobs,
+        default="auto",
+        metavar="auto|N",
+        help="parallel fits. auto (default): one process per core, each giving TensorFlow one "
+        "thread, as many as memory allows (measured faster than one process using every "
+        "core); 1: one process; -1: one per core. With --scheduler: at most N at once on "
+        "its workers (auto: all of them)",
     )
     p.add_argument(
         "--scheduler",
@@ -219,6 +235,18 @@ def _describe_data(args, train, test) -> str:
     return f"{args.dataset}, {sizes}; files {complete}" + (f", from {source}" if source else "")
 
 
+def _resolve_n_jobs(args, X, X_test) -> int | None:
+    """--n-jobs as compare_models takes it: 'auto' becomes a process count (or, with a
+    scheduler, None: all of the cluster's workers)."""
+    if args.n_jobs != "auto":
+        return args.n_jobs
+    if args.scheduler is not None:
+        return None
+    from .parallel import default_n_jobs
+
+    return default_n_jobs(X.nbytes + X_test.nbytes)
+
+
 def _check_folds(args, y, y_test) -> None:
     """Every class needs --cv training images, and every test class must be trained on."""
     import numpy as np
@@ -275,9 +303,11 @@ def cmd_compare(args) -> int:
     X, y, Xt, yt, data = _load(args)
     _check_folds(args, y, yt)
     models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
+    n_jobs = _resolve_n_jobs(args, X, Xt)
+    where = f"on {args.scheduler}" if args.scheduler else f"{n_jobs or 1} process(es)"
     print(
         f"Comparing {', '.join(models)} on {args.dataset}: {len(y):,} training, {len(yt):,} test "
-        f"images, {args.cv} folds, {args.epochs} epochs, {args.seeds} seed(s)."
+        f"images, {args.cv} folds, {args.epochs} epochs, {args.seeds} seed(s); {where}."
     )
     result = compare_models(
         models,
@@ -288,7 +318,7 @@ def cmd_compare(args) -> int:
         y_test=yt,
         seeds=args.seeds,
         random_state=args.random_state,
-        n_jobs=args.n_jobs,
+        n_jobs=n_jobs,
         scheduler=args.scheduler,
         out_dir=args.out,
         monitor_validation=not args.no_monitor,
@@ -377,7 +407,7 @@ def cmd_grid_search(args) -> int:
         y_test=yt,
         random_state=args.random_state,
         out_dir=out,
-        n_jobs=args.n_jobs,
+        n_jobs=_resolve_n_jobs(args, X, Xt),
         scheduler=args.scheduler,
         progress=not args.no_progress,
         setup={"dataset": data, "command": _command_line()},

@@ -34,12 +34,62 @@ __all__ = [
     "SchedulerUnreachableError",
     "configure_tensorflow_threads",
     "dask_client",
+    "default_n_jobs",
     "run_tasks",
+    "usable_cores",
     "worker_threads",
 ]
 
 #: Seconds to wait for a scheduler before giving up (``$MNIST_ESTIMATORS_DASK_TIMEOUT``).
 CONNECT_TIMEOUT = 10.0
+
+#: Memory budgeted for one worker process beside its data: Python, TensorFlow's runtime,
+#: one network with its optimizer state and traced graphs.
+WORKER_BASE_BYTES = 1_000_000_000
+
+#: Memory budgeted per byte of raw (uint8) pixels: three float32 copies of the images
+#: live at once in a worker during a fit (scaled, the fold's slice, TensorFlow's own).
+WORKER_BYTES_PER_PIXEL_BYTE = 12
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, else all of them)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_n_jobs(data_bytes: int, *, memory_bytes: int | None = None) -> int:
+    """Worker processes for a comparison: one single-threaded process per core,
+    no more than three quarters of the memory holds.
+
+    On this project's 2-core machines, two processes of one TensorFlow thread each
+    ran a comparison 1.26x faster than one process with two threads
+    (``benchmarks/bench_parallel.py``, docs/results.md).
+
+    Parameters
+    ----------
+    data_bytes : int
+        Size of the raw images every worker receives (``X.nbytes`` plus the test set's).
+    memory_bytes : int, default=None
+        Physical memory; read from the system when None.
+
+    Examples
+    --------
+    >>> from mnist_estimators.parallel import default_n_jobs, usable_cores
+    >>> default_n_jobs(55_000_000, memory_bytes=24 * 2**30) == min(usable_cores(), 11)
+    True
+    >>> default_n_jobs(55_000_000, memory_bytes=2 * 2**30)
+    1
+    """
+    if memory_bytes is None:
+        try:
+            memory_bytes = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):  # not POSIX: cores only
+            return usable_cores()
+    per_worker = WORKER_BASE_BYTES + WORKER_BYTES_PER_PIXEL_BYTE * int(data_bytes)
+    return max(1, min(usable_cores(), int(0.75 * memory_bytes // per_worker)))
 
 
 class DaskUnavailableError(ImportError):
@@ -85,7 +135,7 @@ def dask_client(scheduler) -> Iterator:
         yield scheduler
         return
     if scheduler == "local":
-        cores = os.cpu_count() or 1
+        cores = usable_cores()
         with (
             distributed.LocalCluster(
                 n_workers=cores,
@@ -200,7 +250,7 @@ def run_tasks(
 
     func = _OneWorkerTask(func)
     if scheduler is None:
-        cores = os.cpu_count() or 1
+        cores = usable_cores()
         jobs = cores if n_jobs == -1 else min(int(n_jobs), len(tasks))
         # Loky workers inherit this: each gives TensorFlow its share of the cores.
         os.environ["MNIST_ESTIMATORS_WORKER_THREADS"] = str(max(cores // max(jobs, 1), 1))
