@@ -45,3 +45,18 @@ def test_harness_runs_and_writes_its_json(tmp_path, monkeypatch, capsys, mnist_d
     assert cnn["ratios"]["wrapper_overhead@64 (keras/ours, seeded)"] == expected
     assert len(cnn["fixed_cost_seconds"]["ours"]) == 2
     assert "wrapper_overhead@64" in capsys.readouterr().out
+
+
+def test_whole_job_memory_watch_sums_the_process_tree():
+    """The whole job's RSS is read over the process tree: a parent and its child, each
+    holding 150 MB, peak at over 300 MB in all and over 150 MB in the largest."""
+    import subprocess
+    import sys
+
+    spec = importlib.util.spec_from_file_location("harness", HARNESS)
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    hold = "b = bytearray(150_000_000); import time; time.sleep(2.5)"
+    code = f"import subprocess, sys; c = subprocess.Popen([sys.executable, '-c', {hold!r}]); {hold}; c.wait()"
+    total, single = harness._watch_rss(subprocess.Popen([sys.executable, "-c", code]))
+    assert total > 300e6 and 150e6 < single < 300e6, (total, single)

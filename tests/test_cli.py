@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from mnist_estimators.parallel import default_n_jobs, usable_cores
+
 
 def run(*args, env=None, timeout=600):
     full_env = {**os.environ, **(env or {})}
@@ -85,6 +87,8 @@ def test_help_is_complete():
         ("grid-search", "--model", "cnn", "--param", "dropout=0.2,1.5", "--out", "x"),
         ("compare", "--dataset", "digits", "--cv", "10", "--max-samples", "40", "--out", "x"),
         ("compare", "--dataset", "digits", "--max-samples", "5", "--out", "x"),
+        ("compare", "--dataset", "digits", "--n-jobs", "0", "--out", "x"),
+        ("compare", "--dataset", "digits", "--n-jobs", "many", "--out", "x"),
         (
             "grid-search",
             "--model",
@@ -210,6 +214,8 @@ def test_compare_end_to_end_and_resume(tmp_path):
     )
     proc = run(*args)
     assert proc.returncode == 0, proc.stderr
+    # --n-jobs auto: one process per core (200 digits are far from the memory cap).
+    assert f"; {usable_cores()} process(es)." in proc.stdout
     assert (
         "Report:" in proc.stdout
         and (tmp_path / "report.md").is_file()
@@ -274,6 +280,27 @@ def test_grid_search_with_fastest_refit(tmp_path):
     changed = [p.name for p in sorted((tmp_path / "folds").glob("*.json"))
                if p.stat().st_mtime_ns != stamps[p.name]]  # fmt: skip
     assert changed == [folds[0].name]
+
+
+def test_n_jobs_auto_is_sized_to_cores_and_memory():
+    import numpy as np
+
+    from mnist_estimators.cli import _resolve_n_jobs, build_parser
+
+    def resolve(*flags, n=100):
+        args = build_parser().parse_args(["compare", "--out", "x", *flags])
+        return _resolve_n_jobs(args, np.zeros((n, 784), np.uint8), np.zeros((10, 784), np.uint8))
+
+    assert resolve() == usable_cores()
+    assert resolve("--n-jobs", "1") == 1 and resolve("--n-jobs", "-1") == -1
+    assert resolve("--scheduler", "local") is None  # all of the cluster's workers
+    assert resolve("--scheduler", "local", "--n-jobs", "3") == 3
+    # Each worker is budgeted 1 GB plus 12 bytes per pixel byte (three float32 copies):
+    # 120,000 images of 28x28 are 94 MB of pixels, 2.13 GB per worker; 3/4 of 4 GiB
+    # (3.22 GB) holds one worker, 3/4 of 16 GiB (12.9 GB) six.
+    big = 120_000 * 784
+    assert default_n_jobs(big, memory_bytes=4 * 2**30) == 1
+    assert default_n_jobs(big, memory_bytes=16 * 2**30) == min(usable_cores(), 6)
 
 
 @pytest.mark.parametrize(
