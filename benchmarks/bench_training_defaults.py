@@ -30,12 +30,7 @@ STEPS = {
         ("+ lr 0.003 with cosine decay", {"learning_rate": 0.003, "batch_size": 32, **COSINE}),
         (
             "+ standardized inputs",
-            {
-                "learning_rate": 0.003,
-                "lr_schedule": "cosine",
-                "batch_size": 32,
-                "standardize": True,
-            },
+            {"learning_rate": 0.003, "batch_size": 32, **COSINE, "standardize": True},
         ),
         ("+ batch 16 (the default)", {}),
     ],
