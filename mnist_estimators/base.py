@@ -53,6 +53,8 @@ __all__ = ["LR_SCHEDULES", "OPTIMIZERS", "REFERENCE_TRAINING", "KerasImageClassi
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 LR_SCHEDULES = ("constant", "cosine")
+#: Images per call into TensorFlow that ``steps_per_execution="auto"`` aims at.
+IMAGES_PER_EXECUTION = 512
 
 #: The reference notebook's training setting. The CNN's defaults equal it; the
 #: LSTM's defaults differ by measurement (docs/results.md), and
@@ -115,6 +117,15 @@ _COMMON_PARAMS_DOC = """\
         Extra Keras callbacks for ``fit`` and ``partial_fit`` (TensorBoard, a
         checkpoint, your own); a class is instantiated without arguments at
         each fit. They run after the package's own (epoch timer, schedule).
+    steps_per_execution : int or "auto", default="auto"
+        Batches TensorFlow runs per call from Python, in training, evaluation
+        and prediction (Keras' ``compile(steps_per_execution=...)``). It changes
+        no result (the same batches in the same order, tested bit for bit), only
+        how often Python runs between batches, which costs more than a small
+        batch's arithmetic on a CPU. "auto" runs ``max(1, 512 // batch_size)``
+        batches per call (about 512 images). Keras calls a callback's batch-level
+        hooks (``on_train_batch_end``, ...) once per call, so give 1 to a
+        callback that must see every batch.
 """
 
 
@@ -196,6 +207,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         verbose=0,
         class_weight=None,
         callbacks=None,
+        steps_per_execution="auto",
     ):
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -211,6 +223,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self.verbose = verbose
         self.class_weight = class_weight
         self.callbacks = callbacks
+        self.steps_per_execution = steps_per_execution
 
     #: Checked by scikit-learn's ``_validate_params`` at the start of ``fit`` and the
     #: first ``partial_fit`` (subclasses merge their own into it).
@@ -229,6 +242,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         "verbose": [Interval(Integral, 0, 2, closed="both")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "callbacks": "no_validation",  # scikeras checks them, with its own message
+        "steps_per_execution": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     }
 
     # -- hooks for subclasses -------------------------------------------------
@@ -343,8 +357,19 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                     "config": {"learning_rate": float(self.learning_rate)},
                 }
             )
-        model.compile(optimizer=optimizer, loss=self.loss, metrics=["accuracy"])
+        model.compile(
+            optimizer=optimizer,
+            loss=self.loss,
+            metrics=["accuracy"],
+            steps_per_execution=self._steps_per_execution(),
+        )
         return model
+
+    def _steps_per_execution(self) -> int:
+        """``steps_per_execution`` as a number of batches ("auto": about 512 images)."""
+        if self.steps_per_execution == "auto":
+            return max(1, IMAGES_PER_EXECUTION // self.batch_size)
+        return int(self.steps_per_execution)
 
     def _fit_keras_model(
         self, X, y, sample_weight, warm_start, epochs, initial_epoch, validation_data=None, **kwargs

@@ -108,13 +108,13 @@ def _data_args(p):
         "--batch-size",
         type=_positive_int,
         default=None,
-        help="batch size (default: each model's own: CNN 32, LSTM 16)",
+        help="batch size (default: each model's own: CNN 128, LSTM 16)",
     )
     p.add_argument(
         "--reference-training",
         action="store_true",
         help="train every model exactly as the reference notebook did (Adam 0.001, constant, "
-        "batch 32, pixels in [0, 1]); without it the LSTM uses its measured defaults",
+        "batch 32, pixels in [0, 1]); without it each model uses its measured defaults",
     )
     p.add_argument(
         "--random-state", type=int, default=0, help="seed of folds and networks (default: 0)"

@@ -20,7 +20,13 @@ class CNNClassifier(KerasImageClassifier):
     -> MaxPool(2) -> Conv2D(64, 3x3, relu) -> Flatten -> Dense(128, relu) ->
     Dropout(0.5) -> Dense(n_classes, softmax), trained with Adam on
     cross-entropy (the sparse form, equal to one-hot categorical
-    cross-entropy) for 5 epochs in batches of 32.
+    cross-entropy) for 5 epochs. Its training defaults are not the
+    reference's (learning rate 0.001, constant, batches of 32): batches of 128
+    with a learning rate of 0.003 decayed to 0 along a cosine were more
+    accurate on each of 3 cross-validation folds of 20,000 MNIST training
+    images (98.35 % against 98.22 %) and trained in 0.61x the time
+    (docs/results.md). ``CNNClassifier(**REFERENCE_TRAINING)`` is the
+    reference exactly.
 
     Kernel and pool sizes are clipped to the image at each layer, so the same
     network runs on 28x28 MNIST (unchanged), 8x8 digits and tiny arrays.
@@ -41,7 +47,7 @@ class CNNClassifier(KerasImageClassifier):
         Dropout rate before the output layer.
 """
         + common_params_doc(
-            learning_rate=0.001, lr_schedule="constant", batch_size=32, standardize=False
+            learning_rate=0.003, lr_schedule="cosine", batch_size=128, standardize=False
         )
         + """
     Attributes
@@ -80,9 +86,9 @@ class CNNClassifier(KerasImageClassifier):
         dense_units=128,
         dropout=0.5,
         optimizer="adam",
-        learning_rate=0.001,
-        lr_schedule="constant",
-        batch_size=32,
+        learning_rate=0.003,
+        lr_schedule="cosine",
+        batch_size=128,
         epochs=5,
         validation_fraction=0.0,
         early_stopping=False,
@@ -93,6 +99,7 @@ class CNNClassifier(KerasImageClassifier):
         verbose=0,
         class_weight=None,
         callbacks=None,
+        steps_per_execution="auto",
     ):
         self.filters = filters
         self.conv_layers = conv_layers
@@ -115,6 +122,7 @@ class CNNClassifier(KerasImageClassifier):
             verbose=verbose,
             class_weight=class_weight,
             callbacks=callbacks,
+            steps_per_execution=steps_per_execution,
         )
 
     def _build_network(self, x, n_classes):

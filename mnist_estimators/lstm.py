@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._tf import keras
 from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, common_params_doc
+from .layers import CPUUnrolledLSTM
 
 __all__ = ["LSTMClassifier"]
 
@@ -36,6 +37,12 @@ class LSTMClassifier(KerasImageClassifier):
         Read each row sequence in both directions.
     dropout : float, default=0.5
         Dropout rate before the output layer.
+    unroll : bool, default=True
+        True: on CPU, the loop over the rows is unrolled into the graph
+        (:class:`~mnist_estimators.layers.CPUUnrolledLSTM`, for images of at most
+        64 rows): the same maths, 1.2-1.5x faster training on 2 cores. On a GPU
+        Keras' cuDNN kernel runs either way. False: ``keras.layers.LSTM`` and its
+        symbolic loop everywhere.
 """
         + common_params_doc(
             learning_rate=0.003, lr_schedule="cosine", batch_size=16, standardize=True
@@ -62,6 +69,7 @@ class LSTMClassifier(KerasImageClassifier):
         "lstm_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "unroll": ["boolean"],
     }
     _layout = "sequence"
     _network_name = "lstm"
@@ -73,6 +81,7 @@ class LSTMClassifier(KerasImageClassifier):
         lstm_layers=1,
         bidirectional=False,
         dropout=0.5,
+        unroll=True,
         optimizer="adam",
         learning_rate=0.003,
         lr_schedule="cosine",
@@ -87,11 +96,13 @@ class LSTMClassifier(KerasImageClassifier):
         verbose=0,
         class_weight=None,
         callbacks=None,
+        steps_per_execution="auto",
     ):
         self.units = units
         self.lstm_layers = lstm_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.unroll = unroll
         super().__init__(
             optimizer=optimizer,
             learning_rate=learning_rate,
@@ -107,11 +118,13 @@ class LSTMClassifier(KerasImageClassifier):
             verbose=verbose,
             class_weight=class_weight,
             callbacks=callbacks,
+            steps_per_execution=steps_per_execution,
         )
 
     def _build_network(self, x, n_classes):
+        lstm = CPUUnrolledLSTM if self.unroll else keras.layers.LSTM
         for i in range(self.lstm_layers):
-            layer = keras.layers.LSTM(self.units, return_sequences=i < self.lstm_layers - 1)
+            layer = lstm(self.units, return_sequences=i < self.lstm_layers - 1)
             x = (keras.layers.Bidirectional(layer) if self.bidirectional else layer)(x)
         x = keras.layers.Dropout(self.dropout)(x)
         return keras.layers.Dense(n_classes, activation="softmax")(x)

@@ -37,12 +37,18 @@ def test_harness_runs_and_writes_its_json(tmp_path, monkeypatch, capsys, mnist_d
     assert "AVX" in report["machine"] or "cores" in report["machine"]
     assert report["threads"]["usable_cores"] >= 1
     cnn = report["models"]["cnn"]
-    assert set(cnn["samples"]) == {"ours-defaults", "ours@64", "ours@64-unseeded", "keras@64"}
+    assert set(cnn["samples"]) == {
+        "ours-defaults",
+        "ours@64",
+        "ours@64-unseeded",
+        "keras@64",
+        "keras-matched@64",
+    }
     assert all(len(runs) == 2 for runs in cnn["samples"].values())  # both repeats kept
-    s = cnn["summary"]["keras@64"]
+    s = cnn["summary"]["keras-matched@64"]
     assert s["train_min"] <= s["train_median"] <= s["train_max"]
     expected = s["train_median"] / cnn["summary"]["ours@64"]["train_median"]
-    assert cnn["ratios"]["wrapper_overhead@64 (keras/ours, seeded)"] == expected
+    assert cnn["ratios"]["wrapper_overhead@64 (keras-matched/ours, seeded)"] == expected
     assert len(cnn["fixed_cost_seconds"]["ours"]) == 2
     assert "wrapper_overhead@64" in capsys.readouterr().out
 

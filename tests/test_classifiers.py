@@ -65,7 +65,6 @@ def test_every_init_argument_is_a_param(cls):
 
 
 def test_defaults_reproduce_reference_architectures(small):
-    X, y, _, _ = small
     X28 = np.zeros((20, 784), dtype=np.float32)
     y28 = np.arange(20) % 10
     cnn = CNNClassifier(epochs=1).fit(X28, y28).model_
@@ -80,9 +79,7 @@ def test_defaults_reproduce_reference_architectures(small):
     )
     assert (dense.units, drop.rate, out.units) == (128, 0.5, 10)
     assert cnn.optimizer.__class__.__name__ == "Adam"
-    assert float(cnn.optimizer.learning_rate) == pytest.approx(0.001)
-    assert CNNClassifier().epochs == 5 and CNNClassifier().batch_size == 32
-    # The LSTM's network is the reference's; its measured training defaults are not
+    # The networks are the reference's; their measured training defaults are not
     # (docs/results.md), and these four arguments give the reference back exactly.
     assert REFERENCE_TRAINING == {
         "learning_rate": 0.001,
@@ -90,15 +87,31 @@ def test_defaults_reproduce_reference_architectures(small):
         "batch_size": 32,
         "standardize": False,
     }
-    assert {k: getattr(CNNClassifier(), k) for k in REFERENCE_TRAINING} == REFERENCE_TRAINING
+    reference_cnn = CNNClassifier(epochs=1, **REFERENCE_TRAINING).fit(X28, y28).model_
+    assert float(reference_cnn.optimizer.learning_rate) == pytest.approx(0.001)
+    c = CNNClassifier()
+    assert (c.learning_rate, c.lr_schedule, c.batch_size, c.standardize, c.epochs) == (
+        0.003,
+        "cosine",
+        128,
+        False,
+        5,
+    )
     lstm = LSTMClassifier(epochs=1, **REFERENCE_TRAINING).fit(X28, y28).model_
     assert lstm.input_shape == (None, 28, 28)
-    assert [type(layer).__name__ for layer in lstm.layers[1:]] == ["LSTM", "Dropout", "Dense"]
+    assert [type(layer).__name__ for layer in lstm.layers[1:]] == [
+        "CPUUnrolledLSTM",
+        "Dropout",
+        "Dense",
+    ]
+    assert isinstance(lstm.layers[1], keras.layers.LSTM)  # Keras' layer, computed unrolled
     assert lstm.layers[1].units == 128 and lstm.layers[2].rate == 0.5
     assert float(lstm.optimizer.learning_rate) == pytest.approx(0.001)
+    looped = LSTMClassifier(epochs=1, unroll=False, **REFERENCE_TRAINING).fit(X28, y28).model_
+    assert type(looped.layers[1]) is keras.layers.LSTM
     default = LSTMClassifier(epochs=1).fit(X28, y28)
     kinds = [type(layer).__name__ for layer in default.model_.layers[1:]]
-    assert kinds == ["Normalization", "LSTM", "Dropout", "Dense"]
+    assert kinds == ["Normalization", "CPUUnrolledLSTM", "Dropout", "Dense"]
     d = LSTMClassifier()
     assert (d.learning_rate, d.lr_schedule, d.batch_size, d.standardize, d.epochs) == (
         0.003,
@@ -107,6 +120,46 @@ def test_defaults_reproduce_reference_architectures(small):
         True,
         5,
     )
+
+
+class _BatchCounter(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches += 1
+
+
+@pytest.mark.parametrize(
+    ("make", "params"),
+    [
+        (make_cnn_pipeline, {"filters": 4, "dense_units": 16}),
+        (make_lstm_pipeline, {"units": 16}),
+    ],
+)
+def test_steps_per_execution_changes_speed_not_results(make, params, small):
+    """Several batches per call into TensorFlow train the same network bit for bit; only
+    batch-level callbacks see fewer calls (Keras' documented behaviour)."""
+    X, y, Xt, _ = small  # 400 training images: 25 batches of 16
+    runs = {}
+    for spe in (1, 4, "auto"):
+        counter = _BatchCounter()
+        pipe = make(epochs=2, batch_size=16, random_state=0, steps_per_execution=spe, **params)
+        pipe.set_params(**{f"{pipe.steps[-1][0]}__callbacks": [counter]})
+        pipe.fit(X, y)
+        runs[spe] = (pipe[-1].history_, pipe.predict_proba(Xt), counter.batches)
+    assert pipe[-1]._steps_per_execution() == 512 // 16  # "auto": about 512 images a call
+    for spe in (4, "auto"):
+        assert runs[spe][0]["loss"] == runs[1][0]["loss"]
+        assert runs[spe][0]["accuracy"] == runs[1][0]["accuracy"]
+        np.testing.assert_array_equal(runs[spe][1], runs[1][1])
+    # 25 batches an epoch: 25 calls one at a time, ceil(25 / 4) = 7 by 4, 1 by 32.
+    assert [runs[spe][2] for spe in (1, 4, "auto")] == [50, 14, 2]
+    with pytest.raises(
+        ValueError, match="'steps_per_execution' parameter .* among {'auto'} or an int"
+    ):
+        make(steps_per_execution=0).fit(X, y)
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)

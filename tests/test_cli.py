@@ -322,6 +322,11 @@ def test_training_flags_reach_the_pipelines(flags, lstm_expected):
     lstm = _pipeline("lstm", args)[-1].get_params()
     assert {k: lstm[k] for k in lstm_expected} == lstm_expected
     cnn = _pipeline("cnn", args)[-1].get_params()
-    assert cnn["learning_rate"] == 0.001 and cnn["lr_schedule"] == "constant"
+    reference = "--reference-training" in flags
+    assert (cnn["learning_rate"], cnn["lr_schedule"]) == (
+        (0.001, "constant") if reference else (0.003, "cosine")
+    )
     expected_cnn_batch = lstm_expected["batch_size"] if "--batch-size" in flags else 32
-    assert cnn["batch_size"] == expected_cnn_batch
+    assert cnn["batch_size"] == (
+        expected_cnn_batch if reference or "--batch-size" in flags else 128
+    )
