@@ -378,3 +378,31 @@ def test_parallel_and_unmonitored_runs_match_the_serial_one(result, tiny):
     quiet = compare_models({"CNN": _cnn()}, X, y, cv=2, monitor_validation=False, progress=False)
     assert all("val_loss" not in h for h in quiet.histories["CNN"])
     np.testing.assert_array_equal(quiet.folds.accuracy.to_numpy(), serial)
+
+
+def _double(task):
+    return 2 * task
+
+
+def test_loky_worker_restart_notice_is_not_shown_but_other_warnings_are(recwarn):
+    """joblib's pool restarts a worker whose memory grew 300 MB past its first task's and
+    says so with a warning about 'a memory leak' (parallel.LOKY_RECYCLED_WORKER); that one
+    is silenced while tasks run, nothing else is, and the results are all there."""
+    import warnings
+
+    from mnist_estimators.parallel import LOKY_RECYCLED_WORKER, run_tasks
+
+    tasks = run_tasks(_double, [1, 2, 3], (), n_jobs=2)
+    first = next(tasks)
+    warnings.warn(
+        f"{LOKY_RECYCLED_WORKER}. This can be caused by a too short worker timeout or by a "
+        "memory leak.",
+        UserWarning,
+    )
+    warnings.warn("something else", UserWarning)
+    assert sorted([first, *tasks]) == [2, 4, 6]
+    messages = [str(w.message) for w in recwarn]
+    assert "something else" in messages
+    assert not [m for m in messages if LOKY_RECYCLED_WORKER in m]
+    warnings.warn(f"{LOKY_RECYCLED_WORKER}.", UserWarning)  # after the run: shown again
+    assert [str(w.message) for w in recwarn][-1] == f"{LOKY_RECYCLED_WORKER}."
