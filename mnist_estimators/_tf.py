@@ -87,6 +87,7 @@ __all__ = [
     "keras",
     "keras_training",
     "native_logs_silenced",
+    "one_batch_per_call",
     "release_keras_state",
     "seeded",
     "tf",
@@ -189,3 +190,29 @@ def keras_training() -> Iterator[None]:
                 for key in [k for k in registry if k not in before]:
                     if key.startswith("CustomGradient-"):
                         del registry[key]
+
+
+_PREDICT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_batch_per_call(model) -> Iterator[None]:
+    """Run ``model.predict`` one batch per call, whatever its ``steps_per_execution``.
+
+    Keras' predict hands a traced function a Python list of ``steps_per_execution``
+    batches, so every new number of batches (a predict of 7,000 images after one of
+    10,000) traces the network again: 5.4 s instead of 0.7 s for the unrolled LSTM
+    (docs/results.md). A batch of 1,024 images costs far more than the call, so
+    prediction runs one batch per call, through a predict function kept for that on
+    the model. The model's own ``steps_per_execution`` and predict function are put
+    back afterwards, so ``model.predict`` called directly works as Keras made it.
+    """
+    with _PREDICT_LOCK:
+        saved = (model.steps_per_execution, model.predict_function)
+        model.steps_per_execution = 1
+        model.predict_function = getattr(model, "_one_batch_predict_function", None)
+        try:
+            yield
+        finally:
+            model._one_batch_predict_function = model.predict_function
+            model.steps_per_execution, model.predict_function = saved

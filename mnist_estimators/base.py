@@ -36,6 +36,7 @@ from ._tf import (
     keras,
     keras_training,
     native_logs_silenced,
+    one_batch_per_call,
     release_keras_state,
     seeded,
 )
@@ -123,9 +124,11 @@ _COMMON_PARAMS_DOC = """\
         no result (the same batches in the same order, tested bit for bit), only
         how often Python runs between batches, which costs more than a small
         batch's arithmetic on a CPU. "auto" runs ``max(1, 512 // batch_size)``
-        batches per call (about 512 images). Keras calls a callback's batch-level
-        hooks (``on_train_batch_end``, ...) once per call, so give 1 to a
-        callback that must see every batch.
+        batches per call (about 512 images). Prediction always runs one batch
+        of 1,024 per call (more would trace the network again for each new
+        number of batches). Keras calls a callback's batch-level hooks
+        (``on_train_batch_end``, ...) once per call, so give 1 to a callback that
+        must see every batch.
 """
 
 
@@ -468,7 +471,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         pad = -n % self._predict_row_multiple
         if pad:
             X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), dtype=X.dtype)])
-        with native_logs_silenced():
+        with native_logs_silenced(), one_batch_per_call(self.model_):
             out = self.model_.predict(X, batch_size=self._predict_batch_size, verbose=0)
         return out[:n]
 
