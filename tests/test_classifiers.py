@@ -224,7 +224,14 @@ class _RateLog(keras.callbacks.Callback):
 def test_cosine_schedule_runs_inside_the_optimizer(small, tmp_path):
     X, y, Xt, _ = small
     log = _RateLog()
-    params = {"filters": 4, "dense_units": 16, "batch_size": 100, "learning_rate": 0.01}
+    # One batch per call: the log's batch-level hook then sees every step's rate.
+    params = {
+        "filters": 4,
+        "dense_units": 16,
+        "batch_size": 100,
+        "learning_rate": 0.01,
+        "steps_per_execution": 1,
+    }
     clf = CNNClassifier(lr_schedule="cosine", epochs=2, callbacks=[log], **params)
     clf.fit(X / 255.0, y)
     # No Python callback drives it: the optimizer holds a Keras schedule.
