@@ -63,7 +63,7 @@ from mnist_estimators import (
 )
 from mnist_estimators._environment import machine, versions
 from mnist_estimators._tf import keras
-from mnist_estimators.base import IMAGES_PER_EXECUTION
+from mnist_estimators.base import auto_steps_per_execution
 
 PREDICT_BATCH = 1024
 TORCH_WORKER = Path(__file__).with_name("torch_reference.py")
@@ -101,7 +101,7 @@ def keras_network(model: str, matched_batch: int | None = None) -> keras.Model:
         optimizer=keras.optimizers.Adam(0.001),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
-        steps_per_execution=max(1, IMAGES_PER_EXECUTION // matched_batch) if matched else 1,
+        steps_per_execution=auto_steps_per_execution(matched_batch) if matched else 1,
     )
     return net
 
@@ -477,9 +477,8 @@ def print_report(report: dict, args) -> None:
             f"{'':6} fixed cost of one fit: ours {_median(fc['ours']):.2f} s, plain Keras {_median(fc['keras']):.2f} s"
         )
         tta = entry.get("time_to_accuracy")
-        for ref, label in (("reference_keras", "plain Keras"), ("reference", "ours")):
-            if not tta:
-                break
+        references = (("reference_keras", "plain Keras"), ("reference", "ours")) if tta else ()
+        for ref, label in references:
             t = tta[ref]
             reached = (
                 "not reached" if t["defaults_seconds"] is None else f"{t['defaults_seconds']:.1f} s"

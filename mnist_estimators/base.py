@@ -57,6 +57,12 @@ LR_SCHEDULES = ("constant", "cosine")
 #: Images per call into TensorFlow that ``steps_per_execution="auto"`` aims at.
 IMAGES_PER_EXECUTION = 512
 
+
+def auto_steps_per_execution(batch_size: int) -> int:
+    """Batches per call that ``steps_per_execution="auto"`` gives: about 512 images."""
+    return max(1, IMAGES_PER_EXECUTION // batch_size)
+
+
 #: The reference notebook's training setting. The CNN's defaults equal it; the
 #: LSTM's defaults differ by measurement (docs/results.md), and
 #: ``LSTMClassifier(**REFERENCE_TRAINING)`` trains exactly as the reference did.
@@ -371,7 +377,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     def _steps_per_execution(self) -> int:
         """``steps_per_execution`` as a number of batches ("auto": about 512 images)."""
         if self.steps_per_execution == "auto":
-            return max(1, IMAGES_PER_EXECUTION // self.batch_size)
+            return auto_steps_per_execution(self.batch_size)
         return int(self.steps_per_execution)
 
     def _fit_keras_model(
