@@ -2,44 +2,44 @@
 
 Heavy modules (TensorFlow) load on first use of a name that needs them, so
 ``import mnist_estimators`` and the data loaders stay fast and quiet.
+
+The package is in wings that only import downward (``import-linter`` checks it
+in CI): :mod:`.cli` > :mod:`.reporting` > :mod:`.evaluation` > :mod:`.estimators`
+and :mod:`.datasets` > :mod:`._keras`. The module paths of version 0.1
+(``mnist_estimators.search``, ``.result``, ...) stay importable (:mod:`._moved`).
 """
 
 from __future__ import annotations
 
-import importlib
+from . import _lazy, _moved
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+_moved.install()
 
 _EXPORTS = {
-    "CNNClassifier": "cnn",
-    "LSTMClassifier": "lstm",
-    "KerasImageClassifier": "base",
-    "REFERENCE_TRAINING": "base",
-    "PixelScaler": "preprocessing",
-    "ImageReshaper": "preprocessing",
-    "make_cnn_pipeline": "pipelines",
-    "make_lstm_pipeline": "pipelines",
-    "ImagePipeline": "pipelines",
-    "EpochTimer": "callbacks",
-    "CosineToConstant": "schedules",
+    "CNNClassifier": "estimators.cnn",
+    "LSTMClassifier": "estimators.lstm",
+    "KerasImageClassifier": "estimators.base",
+    "REFERENCE_TRAINING": "estimators.base",
+    "PixelScaler": "estimators.preprocessing",
+    "ImageReshaper": "estimators.preprocessing",
+    "make_cnn_pipeline": "estimators.pipelines",
+    "make_lstm_pipeline": "estimators.pipelines",
+    "ImagePipeline": "estimators.pipelines",
+    "EpochTimer": "_keras.callbacks",
+    "CosineToConstant": "_keras.schedules",
     "load_mnist": "datasets",
     "load_fashion_mnist": "datasets",
     "load_digits_images": "datasets",
-    "compare_models": "comparison",
-    "ComparisonResult": "result",
+    "compare_models": "evaluation.compare",
+    "grid_search": "evaluation.search",
+    "from_search": "evaluation.search",
+    "ComparisonResult": "evaluation.result",
+    "SearchResult": "evaluation.result",
+    "write_report": "reporting.report",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mnist_estimators' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS, globals())

@@ -1,7 +1,9 @@
 """The ``mnist-estimators`` command line: compare, grid-search, datasets.
 
-Bad arguments print one line and exit 2; missing data or a refused output
-folder print the reason and exit 1. No traceback either way.
+Parsing and the handlers only: each handler calls the library (data loading,
+pipelines, the fold checks, where the fits run, the report) and turns its
+errors into exit codes. Bad arguments print one line and exit 2; missing data or
+a refused output folder print the reason and exit 1. No traceback either way.
 """
 
 from __future__ import annotations
@@ -9,15 +11,44 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import warnings
 
-__all__ = ["main"]
+from . import __version__
+from ._files import OutputFolderError, prepare_output_folder
+from .datasets import (
+    LOADERS,
+    DataFileError,
+    DatasetNotFoundError,
+    IncompleteDatasetWarning,
+    describe_datasets,
+    load_train_test,
+)
+from .estimators._defaults import TRAINING_DEFAULTS
+from .evaluation.errors import (
+    ComparisonConfigError,
+    DaskUnavailableError,
+    FoldsError,
+    SchedulerUnreachableError,
+)
 
-DATASET_CHOICES = ("mnist", "fashion-mnist", "digits")
-MODEL_CHOICES = ("cnn", "lstm")
+# The handlers import what trains and reports (TensorFlow with it) when they run, so
+# that --help and the datasets command start in a fraction of a second.
+
+__all__ = ["build_parser", "main"]
+
+DATASET_CHOICES = tuple(LOADERS)
+MODEL_CHOICES = tuple(TRAINING_DEFAULTS)
 #: How the models are named in tables, figures and verdicts.
 MODEL_NAMES = {"cnn": "CNN", "lstm": "LSTM"}
+
+
+def _default_batch_sizes() -> str:
+    """``CNN 128, LSTM 16``: each model's own batch size, read from the estimators' table."""
+    return ", ".join(
+        f"{MODEL_NAMES[m]} {TRAINING_DEFAULTS[m]['batch_size']}" for m in MODEL_CHOICES
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,7 +139,7 @@ def _data_args(p):
         "--batch-size",
         type=_positive_int,
         default=None,
-        help="batch size (default: each model's own: CNN 128, LSTM 16)",
+        help=f"batch size (default: each model's own: {_default_batch_sizes()})",
     )
     p.add_argument(
         "--reference-training",
@@ -150,8 +181,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="CNN vs LSTM image classifiers as scikit-learn estimators: compare, tune, inspect data.",
         epilog="Without internet, point to local files: MNIST_ESTIMATORS_DATA=/path/to/idx-files mnist-estimators compare ...",
     )
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser(
@@ -210,112 +239,67 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args):
-    from .datasets import load_digits_images, load_fashion_mnist, load_mnist
+    """The data of --dataset, after checking that the folds and the test can run."""
+    from .evaluation.folds import check_folds
 
-    loader = {
-        "mnist": load_mnist,
-        "fashion-mnist": load_fashion_mnist,
-        "digits": load_digits_images,
-    }[args.dataset]
-    kwargs = {} if args.dataset == "digits" else {"data_dir": args.data_dir}
-    train = loader("train", n_samples=args.max_samples, random_state=args.random_state, **kwargs)
-    test = loader("test", n_samples=args.max_test_samples, random_state=args.random_state, **kwargs)
-    return train.data, train.target, test.data, test.target, _describe_data(args, train, test)
-
-
-def _describe_data(args, train, test) -> str:
-    """The report's data line: data set, where from, split sizes, completeness."""
-    sizes = f"{len(train.target):,} training and {len(test.target):,} test images"
-    if args.max_samples or args.max_test_samples:
-        sizes += " (a stratified subset: --max-samples/--max-test-samples)"
-    complete = (
-        "complete" if train.get("complete", True) and test.get("complete", True) else "PARTIAL"
+    data = load_train_test(
+        args.dataset,
+        data_dir=args.data_dir,
+        n_train=args.max_samples,
+        n_test=args.max_test_samples,
+        random_state=args.random_state,
     )
-    source = train.get("source")
-    return f"{args.dataset}, {sizes}; files {complete}" + (f", from {source}" if source else "")
-
-
-def _resolve_n_jobs(args, X, X_test) -> int | None:
-    """--n-jobs as compare_models takes it: 'auto' becomes a process count (or, with a
-    scheduler, None: all of the cluster's workers)."""
-    if args.n_jobs != "auto":
-        return args.n_jobs
-    if args.scheduler is not None:
-        return None
-    from .parallel import default_n_jobs
-
-    return default_n_jobs(X.nbytes + X_test.nbytes)
-
-
-def _check_folds(args, y, y_test) -> None:
-    """Every class needs --cv training images, and every test class must be trained on."""
-    import numpy as np
-
-    classes, counts = np.unique(y, return_counts=True)
-    subset = f" (of --max-samples {args.max_samples:,})" if args.max_samples else ""
-    if counts.min() < args.cv:
-        few = classes[counts < args.cv]
-        raise _UsageError(
-            f"--cv {args.cv} needs at least {args.cv} training images of every class, but "
-            f"class {few[0]} has {counts[classes == few[0]][0]}{subset}: lower --cv or raise "
-            f"--max-samples to at least {args.cv * len(np.unique(y_test))}"
-        )
-    unseen = np.setdiff1d(np.unique(y_test), classes)
-    if unseen.size:
-        raise _UsageError(
-            f"the training data{subset} has no image of class(es) {', '.join(map(str, unseen))}, "
-            "which the test data has: raise --max-samples"
-        )
+    try:
+        check_folds(data.y, data.y_test, args.cv)
+    except FoldsError as exc:
+        raise _UsageError(f"{exc} (--cv, --max-samples)") from None
+    return data
 
 
 def _pipeline(model: str, args):
-    from .base import REFERENCE_TRAINING
-    from .pipelines import make_cnn_pipeline, make_lstm_pipeline
+    from .estimators.pipelines import make_pipeline
 
-    make = make_cnn_pipeline if model == "cnn" else make_lstm_pipeline
-    training = dict(REFERENCE_TRAINING) if getattr(args, "reference_training", False) else {}
+    params = {"epochs": args.epochs, "random_state": args.random_state, "verbose": args.verbose}
     if args.batch_size is not None:
-        training["batch_size"] = args.batch_size
-    return make(
-        epochs=args.epochs,
-        random_state=args.random_state,
-        verbose=args.verbose,
-        **training,
-    )
+        params["batch_size"] = args.batch_size
+    return make_pipeline(model, reference_training=args.reference_training, **params)
 
 
-def _check_scheduler(args) -> None:
-    """Before loading data: --scheduler needs Dask installed (a one-line message if not)."""
+def _start(args) -> None:
+    """Before loading or training anything: the output folder, and Dask if it is needed."""
+    if args.cv < 2:
+        raise _UsageError("--cv must be at least 2")
+    prepare_output_folder(args.out)
     if args.scheduler is not None:
-        from .parallel import _import_distributed
+        from .evaluation.parallel import check_dask_available
 
-        _import_distributed()
+        check_dask_available()
 
 
 def cmd_compare(args) -> int:
-    from ._storage import prepare_output_folder
-    from .comparison import compare_models
+    from .evaluation.compare import compare_models
+    from .evaluation.parallel import resolve_n_jobs
+    from .reporting.report import verdict_sentences, write_report
 
-    if args.cv < 2:
-        raise _UsageError("--cv must be at least 2")
-    prepare_output_folder(args.out)  # before loading or training anything
-    _check_scheduler(args)
-    X, y, Xt, yt, data = _load(args)
-    _check_folds(args, y, yt)
+    _start(args)
+    data = _load(args)
     models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
-    n_jobs = _resolve_n_jobs(args, X, Xt)
+    n_jobs = resolve_n_jobs(
+        args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler
+    )
     where = f"on {args.scheduler}" if args.scheduler else f"{n_jobs or 1} process(es)"
     print(
-        f"Comparing {', '.join(models)} on {args.dataset}: {len(y):,} training, {len(yt):,} test "
-        f"images, {args.cv} folds, {args.epochs} epochs, {args.seeds} seed(s); {where}."
+        f"Comparing {', '.join(models)} on {args.dataset}: {len(data.y):,} training, "
+        f"{len(data.y_test):,} test images, {args.cv} folds, {args.epochs} epochs, "
+        f"{args.seeds} seed(s); {where}."
     )
     result = compare_models(
         models,
-        X,
-        y,
+        data.X,
+        data.y,
         cv=args.cv,
-        X_test=Xt,
-        y_test=yt,
+        X_test=data.X_test,
+        y_test=data.y_test,
         seeds=args.seeds,
         random_state=args.random_state,
         n_jobs=n_jobs,
@@ -323,9 +307,9 @@ def cmd_compare(args) -> int:
         out_dir=args.out,
         monitor_validation=not args.no_monitor,
         progress=not args.no_progress,
-        setup={"dataset": data, "command": _command_line()},
+        setup={"dataset": data.description, "command": _command_line()},
     )
-    written = result.save(args.out)
+    written = write_report(result, args.out)
     cols = [
         c
         for c in (
@@ -339,22 +323,18 @@ def cmd_compare(args) -> int:
         if c in result.summary
     ]
     print(result.summary[cols].round(4).to_string())
-    for line in result.verdicts:
+    for line in verdict_sentences(result):
         print(line)
     print(f"Report: {written['report.md']}")
     return 0
 
 
 def _command_line() -> str:
-    import shlex
-
     return "mnist-estimators " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
 def _grid(args, pipe) -> dict:
     """The --param grid with full parameter names, every value checked before any training."""
-    from sklearn.base import clone
-
     step = pipe.steps[-1][0]
     grid = {}
     for name, values in args.param:
@@ -367,7 +347,7 @@ def _grid(args, pipe) -> dict:
                 f"unknown parameter {name!r} for {args.model}; valid: {', '.join(valid)}"
             )
         for value in values:
-            final = clone(pipe).set_params(**{key: value})[-1]
+            final = pipe.__sklearn_clone__().set_params(**{key: value})[-1]
             try:
                 final._validate_params()
             except (ValueError, TypeError) as exc:
@@ -377,20 +357,17 @@ def _grid(args, pipe) -> dict:
 
 
 def cmd_grid_search(args) -> int:
-    from ._storage import atomic_write_text, json_default, prepare_output_folder
-    from .scoring import FastestWithinTolerance
-    from .search import grid_search
+    from .evaluation.parallel import resolve_n_jobs
+    from .evaluation.scoring import FastestWithinTolerance
+    from .evaluation.search import grid_search
+    from .reporting.report import verdict_sentences, write_report
 
-    if args.cv < 2:
-        raise _UsageError("--cv must be at least 2")
     if not args.param:
         raise _UsageError("give at least one --param NAME=V1,V2")
     pipe = _pipeline(args.model, args)
     grid = _grid(args, pipe)
-    out = prepare_output_folder(args.out)  # before loading or training anything
-    _check_scheduler(args)
-    X, y, Xt, yt, data = _load(args)
-    _check_folds(args, y, yt)
+    _start(args)
+    data = _load(args)
     refit = (
         "accuracy"
         if args.refit == "best"
@@ -399,42 +376,33 @@ def cmd_grid_search(args) -> int:
     result = grid_search(
         pipe,
         grid,
-        X,
-        y,
+        data.X,
+        data.y,
         cv=args.cv,
         refit=refit,
-        X_test=Xt,
-        y_test=yt,
+        X_test=data.X_test,
+        y_test=data.y_test,
         random_state=args.random_state,
-        out_dir=out,
-        n_jobs=_resolve_n_jobs(args, X, Xt),
+        out_dir=args.out,
+        n_jobs=resolve_n_jobs(
+            args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler
+        ),
         scheduler=args.scheduler,
         progress=not args.no_progress,
-        setup={"dataset": data, "command": _command_line()},
+        setup={"dataset": data.description, "command": _command_line()},
     )
-    written = result.save(out)
-    chosen_index = result.search["chosen_index"]
-    chosen = result.names[chosen_index]
-    best = {
-        "best_index": chosen_index,
-        "best_params": result.search["params"][chosen_index],
-        "chosen": chosen,
-        "refit": str(refit),
-        "test_accuracy": result.test[chosen][0]["accuracy"],
-    }
-    atomic_write_text(out / "best.json", json.dumps(best, indent=1, default=json_default))
+    written = write_report(result, args.out)
+    chosen = result.names[result.refit_choice]
     cols = ["accuracy_mean", "accuracy_std", "fit_time_mean", "predict_time_per_1000_mean"]
     print(result.summary[cols].round(4).to_string())
-    print(f"Chosen ({refit}): {chosen}; test accuracy {best['test_accuracy']:.4f}")
-    for line in result.verdicts:
+    print(f"Chosen ({refit}): {chosen}; test accuracy {result.test[chosen][0]['accuracy']:.4f}")
+    for line in verdict_sentences(result):
         print(line)
     print(f"Report: {written['report.md']}")
     return 0
 
 
 def cmd_datasets(args) -> int:
-    from .datasets import describe_datasets
-
     rows = describe_datasets(args.data_dir)
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -460,11 +428,6 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mnist-estimators``."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ._storage import OutputFolderError
-    from .comparison import ComparisonConfigError
-    from .datasets import DataFileError, DatasetNotFoundError, IncompleteDatasetWarning
-    from .parallel import DaskUnavailableError, SchedulerUnreachableError
-
     warnings.simplefilter("default", IncompleteDatasetWarning)
     warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
     commands = {"compare": cmd_compare, "grid-search": cmd_grid_search, "datasets": cmd_datasets}

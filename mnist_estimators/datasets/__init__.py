@@ -3,9 +3,10 @@
 from .errors import DataFileError, DatasetNotFoundError, DownloadError, IncompleteDatasetWarning
 from .idx import read_idx, read_idx_header
 from .inventory import describe_datasets
-from .loaders import load_digits_images, load_fashion_mnist, load_mnist
+from .loaders import LOADERS, load_digits_images, load_fashion_mnist, load_mnist, load_train_test
 
 __all__ = [
+    "LOADERS",
     "DataFileError",
     "DatasetNotFoundError",
     "DownloadError",
@@ -14,6 +15,7 @@ __all__ = [
     "load_digits_images",
     "load_fashion_mnist",
     "load_mnist",
+    "load_train_test",
     "read_idx",
     "read_idx_header",
 ]

@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .._storage import atomic_output
+from .._files import atomic_output
 from .errors import DataFileError, DownloadError
 
 __all__ = ["download_timeout", "download_verified", "sha256_of"]
@@ -35,7 +35,7 @@ def download_verified(url: str, dest: Path, sha256: str, *, progress: bool = Tru
     """Download ``url`` to ``dest`` if its SHA-256 is ``sha256``.
 
     The bytes go to a temporary file beside ``dest`` and are renamed only once
-    verified (:func:`mnist_estimators._storage.atomic_output`), so an
+    verified (:func:`mnist_estimators._files.atomic_output`), so an
     interrupted or corrupt download never sits in the cache as ``dest``.
 
     Raises

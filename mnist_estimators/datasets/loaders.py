@@ -341,3 +341,60 @@ def load_digits_images(
             "split": split,
         },
     )
+
+
+#: The loaders by data set name (the command line's ``--dataset``).
+LOADERS = {"mnist": load_mnist, "fashion-mnist": load_fashion_mnist, "digits": load_digits_images}
+
+
+def load_train_test(
+    name: str,
+    *,
+    data_dir=None,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    random_state: int | None = 0,
+) -> Bunch:
+    """A data set's training and test splits, with a one-line description of them.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion-mnist", "digits"}
+        The data set (:data:`LOADERS`).
+    data_dir : str or Path, default=None
+        Where to look first (ignored for the embedded digits).
+    n_train, n_test : int, default=None
+        Stratified subsets of the splits (None: all of them).
+    random_state : int, default=0
+        Seed of the subsets.
+
+    Returns
+    -------
+    Bunch
+        ``X``, ``y``, ``X_test``, ``y_test`` and ``description``: the data set, the
+        split sizes, whether its files are complete and where they were found.
+
+    Examples
+    --------
+    >>> data = load_train_test("digits", n_train=100, n_test=50)
+    >>> data.X.shape, data.X_test.shape
+    ((100, 64), (50, 64))
+    >>> data.description
+    'digits, 100 training and 50 test images (a stratified subset); files complete'
+    """
+    if name not in LOADERS:
+        raise ValueError(f"name must be one of {sorted(LOADERS)}, got {name!r}.")
+    kwargs = {} if name == "digits" else {"data_dir": data_dir}
+    train = LOADERS[name]("train", n_samples=n_train, random_state=random_state, **kwargs)
+    test = LOADERS[name]("test", n_samples=n_test, random_state=random_state, **kwargs)
+    sizes = f"{len(train.target):,} training and {len(test.target):,} test images"
+    if n_train or n_test:
+        sizes += " (a stratified subset)"
+    complete = train.get("complete", True) and test.get("complete", True)
+    source = train.get("source")
+    description = f"{name}, {sizes}; files {'complete' if complete else 'PARTIAL'}" + (
+        f", from {source}" if source else ""
+    )
+    return Bunch(
+        X=train.data, y=train.target, X_test=test.data, y_test=test.target, description=description
+    )

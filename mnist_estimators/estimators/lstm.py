@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval
-
-from ._tf import keras
+from .._keras.layers import CPUUnrolledLSTM
+from .._keras.runtime import keras
+from ._compat import Interval
+from ._defaults import TRAINING_DEFAULTS
 from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, common_params_doc
-from .layers import CPUUnrolledLSTM
 
 __all__ = ["LSTMClassifier"]
 
@@ -44,9 +44,7 @@ class LSTMClassifier(KerasImageClassifier):
         Keras' cuDNN kernel runs either way. False: ``keras.layers.LSTM`` and its
         symbolic loop everywhere.
 """
-        + common_params_doc(
-            learning_rate=0.003, lr_schedule="cosine", batch_size=16, standardize=True
-        )
+        + common_params_doc(**TRAINING_DEFAULTS["lstm"])
         + """
     Attributes
     ----------
@@ -71,8 +69,8 @@ class LSTMClassifier(KerasImageClassifier):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "unroll": ["boolean"],
     }
-    _layout = "sequence"
-    _network_name = "lstm"
+    input_layout = "sequence"
+    network_name = "lstm"
 
     def __init__(
         self,
@@ -83,19 +81,20 @@ class LSTMClassifier(KerasImageClassifier):
         dropout=0.5,
         unroll=True,
         optimizer="adam",
-        learning_rate=0.003,
-        lr_schedule="cosine",
-        batch_size=16,
+        learning_rate=TRAINING_DEFAULTS["lstm"]["learning_rate"],
+        lr_schedule=TRAINING_DEFAULTS["lstm"]["lr_schedule"],
+        batch_size=TRAINING_DEFAULTS["lstm"]["batch_size"],
         epochs=5,
         validation_fraction=0.0,
         early_stopping=False,
         patience=2,
-        standardize=True,
+        standardize=TRAINING_DEFAULTS["lstm"]["standardize"],
         image_shape="auto",
         random_state=None,
         verbose=0,
         class_weight=None,
         callbacks=None,
+        warm_start=False,
         steps_per_execution="auto",
     ):
         self.units = units
@@ -118,10 +117,12 @@ class LSTMClassifier(KerasImageClassifier):
             verbose=verbose,
             class_weight=class_weight,
             callbacks=callbacks,
+            warm_start=warm_start,
             steps_per_execution=steps_per_execution,
         )
 
-    def _build_network(self, x, n_classes):
+    def build_network(self, inputs, n_classes):
+        x = inputs
         lstm = CPUUnrolledLSTM if self.unroll else keras.layers.LSTM
         for i in range(self.lstm_layers):
             layer = lstm(self.units, return_sequences=i < self.lstm_layers - 1)

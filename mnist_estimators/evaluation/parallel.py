@@ -12,10 +12,13 @@ and :func:`~mnist_estimators.search.grid_search`:
   single-threaded worker process per core). The training data are scattered to
   the workers once, not pickled again with every task.
 
-Each worker process gives TensorFlow as many threads as it was given itself (a
-Dask worker's ``nthreads``, or the share of the cores :func:`run_tasks` gives its
-``loky`` workers), set when the package first imports TensorFlow there, so
-parallel fits never oversubscribe the cores.
+Each task carries what its worker must run under, as scikit-learn's
+``sklearn.utils.parallel`` does (its ``_FuncWrapper``): scikit-learn's
+configuration and the caller's warning filters, and here also the TensorFlow
+threads the worker may use (its share of the cores for ``loky``, a Dask worker's
+own ``nthreads``). The worker applies them before TensorFlow's runtime starts,
+so parallel fits never oversubscribe the cores; nothing travels through
+environment variables, and the caller's process state is left alone.
 
 Results always come back to the calling process, which writes the resumable
 per-fold records there: ``out_dir`` needs to exist only where the client runs,
@@ -30,16 +33,28 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 
+from joblib import parallel_config
+from sklearn.utils.parallel import Parallel, delayed
+
+from .._keras.runtime import configure_threads, start
+from .errors import DaskUnavailableError, SchedulerUnreachableError
+
 __all__ = [
     "DaskUnavailableError",
     "SchedulerUnreachableError",
+    "check_dask_available",
     "configure_tensorflow_threads",
     "dask_client",
     "default_n_jobs",
+    "resolve_n_jobs",
     "run_tasks",
     "usable_cores",
     "worker_threads",
 ]
+
+#: Give TensorFlow ``threads`` intra-op and inter-op threads in this process (before
+#: its runtime starts; False when too late). The Keras runtime owns it.
+configure_tensorflow_threads = configure_threads
 
 #: Seconds to wait for a scheduler before giving up (``$MNIST_ESTIMATORS_DASK_TIMEOUT``).
 CONNECT_TIMEOUT = 10.0
@@ -101,12 +116,25 @@ def default_n_jobs(data_bytes: int, *, memory_bytes: int | None = None) -> int:
     return max(1, min(usable_cores(), int(0.75 * memory_bytes // per_worker)))
 
 
-class DaskUnavailableError(ImportError):
-    """``scheduler=`` was given but Dask's ``distributed`` is not installed."""
+def resolve_n_jobs(n_jobs, data_bytes: int, *, scheduler=None) -> int | None:
+    """``n_jobs`` with ``"auto"`` resolved: :func:`default_n_jobs` processes, or with a
+    scheduler None (all of the cluster's workers). Other values are returned as they are.
+
+    Examples
+    --------
+    >>> resolve_n_jobs(3, 10**9), resolve_n_jobs("auto", 10**6, scheduler="local")
+    (3, None)
+    """
+    if n_jobs != "auto":
+        return n_jobs
+    if scheduler is not None:
+        return None
+    return default_n_jobs(data_bytes)
 
 
-class SchedulerUnreachableError(ConnectionError):
-    """No Dask scheduler answered at the given address."""
+def check_dask_available() -> None:
+    """Raise :class:`DaskUnavailableError`, saying how to install it, when Dask is missing."""
+    _import_distributed()
 
 
 def _import_distributed():
@@ -175,16 +203,10 @@ def dask_client(scheduler) -> Iterator:
 
 
 def worker_threads() -> int | None:
-    """The threads this process was given, when it is a parallel worker; else None.
+    """The threads of this process's Dask worker, when it is one; else None.
 
-    A Dask worker's ``nthreads``, or ``$MNIST_ESTIMATORS_WORKER_THREADS`` (which
-    :func:`run_tasks` sets for its loky workers). Cheap and import-free, because
-    :mod:`mnist_estimators._tf` calls it before TensorFlow's runtime starts: after
-    that, TensorFlow's thread counts can no longer change.
+    Cheap and import-free (Dask is not imported here when it is not loaded).
     """
-    limit = os.environ.get("MNIST_ESTIMATORS_WORKER_THREADS")
-    if limit:
-        return int(limit)
     if "distributed" not in sys.modules:  # not a Dask worker; do not import it
         return None
     try:
@@ -202,24 +224,13 @@ def worker_threads() -> int | None:
         return None
 
 
-def configure_tensorflow_threads(threads: int) -> bool:
-    """Give TensorFlow ``threads`` intra-op and inter-op threads in this process.
+class _WorkerTask:
+    """``func`` as a task: run with its worker's threads, and joblib's sequential backend.
 
-    Possible only before TensorFlow's runtime has started (its first operation);
-    returns False, changing nothing, when it has.
-    """
-    import tensorflow as tf
-
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:
-        return False
-    return True
-
-
-class _OneWorkerTask:
-    """``func`` run with joblib's sequential backend: one task, one worker's threads.
+    ``threads`` (None: a Dask worker's own ``nthreads``, if any) is given to
+    TensorFlow before its runtime starts in the worker; a worker that already ran
+    a task keeps the threads it started with. scikit-learn's ``Parallel`` and
+    ``delayed`` wrap this with the caller's configuration and warning filters.
 
     Inside a task, joblib's ``dask`` backend stays active (its batches run under
     ``parallel_config(backend="dask")``), so the ``Parallel(n_jobs=None)`` inside
@@ -231,12 +242,15 @@ class _OneWorkerTask:
     about one run out of two.
     """
 
-    def __init__(self, func: Callable):
+    def __init__(self, func: Callable, threads: int | None = None):
         self.func = func
+        self.threads = threads
 
     def __call__(self, *args):
-        from joblib import parallel_config
-
+        threads = self.threads or worker_threads()
+        if threads:
+            configure_threads(threads)
+        start()
         with parallel_config(backend="sequential"):
             return self.func(*args)
 
@@ -259,30 +273,40 @@ def run_tasks(
     ``shared`` holds the large arguments common to all tasks (the data): on Dask
     they are scattered to every worker once. Serial when ``n_jobs`` is None or 1
     and no scheduler is given. In parallel, each task runs whole where it was sent:
-    whatever joblib calls it makes run there sequentially.
+    whatever joblib calls it makes run there sequentially. The caller's code
+    between two results runs under its own warning filters and configuration.
     """
     if scheduler is None and (n_jobs in (None, 1) or len(tasks) <= 1):
         for task in tasks:
             yield func(task, *shared)
         return
-    from joblib import Parallel, delayed, parallel_config
-
-    func = _OneWorkerTask(func)
     if scheduler is None:
         cores = usable_cores()
         jobs = cores if n_jobs == -1 else min(int(n_jobs), len(tasks))
-        # Loky workers inherit this: each gives TensorFlow its share of the cores.
-        os.environ["MNIST_ESTIMATORS_WORKER_THREADS"] = str(max(cores // max(jobs, 1), 1))
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=LOKY_RECYCLED_WORKER)
-                run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-                yield from run(delayed(func)(t, *shared) for t in tasks)
-        finally:
-            os.environ.pop("MNIST_ESTIMATORS_WORKER_THREADS", None)
+        task_func = _WorkerTask(func, threads=max(cores // max(jobs, 1), 1))
+        run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+        yield from _quiet_while_waiting(run(delayed(task_func)(t, *shared) for t in tasks))
         return
     with dask_client(scheduler) as client:
         scatter = [a for a in shared if a is not None and hasattr(a, "nbytes")]
         with parallel_config(backend="dask", scatter=scatter, client=client):
             run = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, return_as="generator_unordered")
-            yield from run(delayed(func)(t, *shared) for t in tasks)
+            yield from run(delayed(_WorkerTask(func))(t, *shared) for t in tasks)
+
+
+def _quiet_while_waiting(results: Iterable) -> Iterator:
+    """``results``, with loky's notice of a recycled worker silenced while waiting for each.
+
+    loky's executor thread issues that warning while this process waits for
+    results, so the filter is set around each wait, and never while the caller's
+    code runs between two results.
+    """
+    iterator = iter(results)
+    while True:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=LOKY_RECYCLED_WORKER)
+            try:
+                result = next(iterator)
+            except StopIteration:
+                return
+        yield result

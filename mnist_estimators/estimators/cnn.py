@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval
-
-from ._tf import keras
+from .._keras.runtime import keras
+from ._compat import Interval
+from ._defaults import TRAINING_DEFAULTS
 from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, common_params_doc
 
 __all__ = ["CNNClassifier"]
@@ -47,9 +47,7 @@ class CNNClassifier(KerasImageClassifier):
     dropout : float, default=0.5
         Dropout rate before the output layer.
 """
-        + common_params_doc(
-            learning_rate=0.003, lr_schedule="cosine", batch_size=128, standardize=False
-        )
+        + common_params_doc(**TRAINING_DEFAULTS["cnn"])
         + """
     Attributes
     ----------
@@ -74,8 +72,8 @@ class CNNClassifier(KerasImageClassifier):
         },
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
-    _layout = "image"
-    _network_name = "cnn"
+    input_layout = "image"
+    network_name = "cnn"
 
     def __init__(
         self,
@@ -87,19 +85,20 @@ class CNNClassifier(KerasImageClassifier):
         dense_units=128,
         dropout=0.5,
         optimizer="adam",
-        learning_rate=0.003,
-        lr_schedule="cosine",
-        batch_size=128,
+        learning_rate=TRAINING_DEFAULTS["cnn"]["learning_rate"],
+        lr_schedule=TRAINING_DEFAULTS["cnn"]["lr_schedule"],
+        batch_size=TRAINING_DEFAULTS["cnn"]["batch_size"],
         epochs=5,
         validation_fraction=0.0,
         early_stopping=False,
         patience=2,
-        standardize=False,
+        standardize=TRAINING_DEFAULTS["cnn"]["standardize"],
         image_shape="auto",
         random_state=None,
         verbose=0,
         class_weight=None,
         callbacks=None,
+        warm_start=False,
         steps_per_execution="auto",
     ):
         self.filters = filters
@@ -123,10 +122,12 @@ class CNNClassifier(KerasImageClassifier):
             verbose=verbose,
             class_weight=class_weight,
             callbacks=callbacks,
+            warm_start=warm_start,
             steps_per_execution=steps_per_execution,
         )
 
-    def _build_network(self, x, n_classes):
+    def build_network(self, inputs, n_classes):
+        x = inputs
         h, w, _ = x.shape[1:]
         for i in range(self.conv_layers):
             kernel = (min(self.kernel_size, h), min(self.kernel_size, w))

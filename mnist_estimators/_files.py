@@ -1,4 +1,4 @@
-"""Files on disk: the package's one atomic-write helper, JSON records, fingerprints.
+"""Files on disk: the package's one atomic-write helper, JSON, the output folder check.
 
 Every file the package writes for a user (fold records, reports, downloads'
 final rename) goes through :func:`atomic_write_bytes` or its text/JSON
@@ -10,7 +10,6 @@ never half of one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -23,8 +22,8 @@ __all__ = [
     "atomic_output",
     "atomic_write_bytes",
     "atomic_write_text",
-    "digest",
     "json_default",
+    "normalised",
     "prepare_output_folder",
     "read_json",
     "write_json",
@@ -86,25 +85,13 @@ def write_json(path: Path, obj) -> Path:
 
 
 def read_json(path: Path):
+    """Read a JSON file written by :func:`write_json`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def normalised(obj):
     """``obj`` as it reads back after :func:`write_json` (tuples become lists, ...)."""
     return json.loads(json.dumps(obj, default=json_default))
-
-
-def digest(*arrays) -> str:
-    """A short fingerprint of arrays' shapes, dtypes and bytes (None allowed)."""
-    h = hashlib.sha256()
-    for a in arrays:
-        if a is None:
-            h.update(b"none")
-            continue
-        a = np.ascontiguousarray(a)
-        h.update(str((a.shape, a.dtype.str)).encode())
-        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
-    return h.hexdigest()[:16]
 
 
 def prepare_output_folder(path) -> Path:

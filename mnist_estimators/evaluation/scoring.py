@@ -12,24 +12,29 @@ module-level and picklable; use them alone or in a multi-metric dict::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 
-from . import _clock
+from .. import _clock
 
 __all__ = [
     "COMPARISON_SCORING",
+    "SCORE_COLUMNS",
     "TIMING_SCORING",
     "AccuracyTimeTradeoff",
     "FastestWithinTolerance",
     "PredictTimeScorer",
     "accuracy_scorer",
+    "columns_from_scores",
+    "final_step",
     "get_fit_time",
     "neg_fit_time_scorer",
     "neg_predict_time_scorer",
+    "pareto_front",
+    "scores_from_columns",
 ]
 
 
@@ -166,14 +171,74 @@ TIMING_SCORING = {
     "tradeoff": AccuracyTimeTradeoff(),
 }
 
+#: The one table of what every fold, refit and search candidate is scored on:
+#: (scorer name, column of the results' tables, sign). A column holds
+#: ``sign * score``: scorers are greater-is-better, the tables hold log loss and
+#: seconds as they are. Everything that turns scores into columns or back reads it.
+SCORE_COLUMNS = (
+    ("accuracy", "accuracy", 1.0),
+    ("neg_log_loss", "log_loss", -1.0),
+    ("neg_fit_time", "fit_time", -1.0),
+    ("neg_predict_time", "predict_time_per_1000", -1.0),
+)
+
 #: What :func:`~mnist_estimators.compare_models` passes to ``cross_validate`` for each
 #: fold: accuracy, negated log loss, and the fit-time and predict-time scorers.
-COMPARISON_SCORING = {
-    "accuracy": "accuracy",
-    "neg_log_loss": "neg_log_loss",
-    "neg_fit_time": neg_fit_time_scorer,
-    "neg_predict_time": neg_predict_time_scorer,
-}
+COMPARISON_SCORING = {scorer: TIMING_SCORING[scorer] for scorer, _, _ in SCORE_COLUMNS}
+
+
+def columns_from_scores(score: Callable[[str], float | None] | Mapping) -> dict:
+    """The table columns of one evaluation, from its scores by scorer name.
+
+    Parameters
+    ----------
+    score : mapping or callable
+        ``score[name]`` or ``score(name)`` gives a scorer's value, or None
+        (a missing key too) when it was not measured: that column is NaN.
+
+    Examples
+    --------
+    >>> columns_from_scores({"accuracy": 0.9, "neg_log_loss": -0.3, "neg_fit_time": -12.0})
+    {'accuracy': 0.9, 'log_loss': 0.3, 'fit_time': 12.0, 'predict_time_per_1000': nan}
+    """
+    get = score.get if isinstance(score, Mapping) else score
+    out = {}
+    for scorer, column, sign in SCORE_COLUMNS:
+        value = get(scorer)
+        out[column] = float("nan") if value is None else sign * float(value)
+    return out
+
+
+def scores_from_columns(columns: Mapping) -> dict:
+    """The inverse of :func:`columns_from_scores`: scorer name -> score.
+
+    Examples
+    --------
+    >>> scores_from_columns({"accuracy": 0.9, "log_loss": 0.3, "fit_time": 12.0,
+    ...                      "predict_time_per_1000": 0.5})
+    {'accuracy': 0.9, 'neg_log_loss': -0.3, 'neg_fit_time': -12.0, 'neg_predict_time': -0.5}
+    """
+    return {scorer: sign * float(columns[column]) for scorer, column, sign in SCORE_COLUMNS}
+
+
+def pareto_front(accuracy, fit_time) -> np.ndarray:
+    """Indices of the candidates no other one beats on both accuracy and fit time.
+
+    A candidate is dominated when another is at least as accurate and at least
+    as fast, and strictly better in one of the two.
+
+    Examples
+    --------
+    >>> pareto_front([0.99, 0.98, 0.97, 0.96], [100.0, 40.0, 50.0, 10.0]).tolist()
+    [0, 1, 3]
+    """
+    acc, t = np.asarray(accuracy, float), np.asarray(fit_time, float)
+    keep = []
+    for i in range(acc.size):
+        dominated = np.any((acc >= acc[i]) & (t <= t[i]) & ((acc > acc[i]) | (t < t[i])))
+        if not dominated and np.isfinite(acc[i]) and np.isfinite(t[i]):
+            keep.append(i)
+    return np.asarray(keep, dtype=int)
 
 
 class FastestWithinTolerance:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluation.scoring import pareto_front
+
 __all__ = ["FiguresUnavailable", "plot_all"]
 
 
@@ -100,8 +102,6 @@ def plot_training_time(result, path: Path, plt) -> Path:
 
 
 def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
-    from .result import pareto_front
-
     s = result.summary
     fig, ax = plt.subplots(figsize=(7, 4.5))
     many = len(s) > 6  # a big search: one colour, labels only on the front
@@ -132,7 +132,7 @@ def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
                 xytext=(4, 4),
                 textcoords="offset points",
             )
-    chosen = (result.search or {}).get("chosen_index")
+    chosen = result.refit_choice
     if chosen is not None:
         r = s.iloc[chosen]
         ax.scatter(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from sklearn import get_config
 from sklearn.pipeline import Pipeline
 
+from .base import REFERENCE_TRAINING
 from .cnn import CNNClassifier
 from .lstm import LSTMClassifier
 from .preprocessing import PixelScaler
 
-__all__ = ["ImagePipeline", "make_cnn_pipeline", "make_lstm_pipeline"]
+__all__ = ["PIPELINES", "ImagePipeline", "make_cnn_pipeline", "make_lstm_pipeline", "make_pipeline"]
 
 
 class _ThroughSteps:
@@ -34,6 +36,10 @@ class ImagePipeline(Pipeline):
     ``val_loss`` is the log loss the pipeline itself would give on that data.
     A plain :class:`~sklearn.pipeline.Pipeline` would pass raw pixels to the
     network (the classifier warns when validation data look unscaled).
+
+    With metadata routing on (``sklearn.set_config(enable_metadata_routing=True)``),
+    request it as for any routed parameter, ``pipe[-1].set_fit_request(validation_data=True)``,
+    and pass ``validation_data=(X_val, y_val)``.
     """
 
     def fit(self, X, y=None, **params):
@@ -45,7 +51,10 @@ class ImagePipeline(Pipeline):
                 X_val, y_val = value
             except (TypeError, ValueError):
                 raise ValueError("validation_data must be a tuple (X_val, y_val).") from None
-            params[key] = _ThroughSteps(self, X_val, y_val)
+            # With metadata routing, parameters go by the name a step requested;
+            # without it, by "<step>__<name>".
+            routed = get_config().get("enable_metadata_routing", False)
+            params["validation_data" if routed else key] = _ThroughSteps(self, X_val, y_val)
         return super().fit(X, y, **params)
 
 
@@ -115,3 +124,36 @@ def make_lstm_pipeline(*, max_value: float = 255.0, **params) -> ImagePipeline:
             ("lstmclassifier", LSTMClassifier(**params)),
         ]
     )
+
+
+#: The ready-made pipelines by model name (the command line's ``--models``/``--model``).
+PIPELINES = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
+
+
+def make_pipeline(model: str, *, reference_training: bool = False, **params) -> ImagePipeline:
+    """The ready-made pipeline of ``model`` (``"cnn"`` or ``"lstm"``).
+
+    Parameters
+    ----------
+    model : {"cnn", "lstm"}
+        Which network.
+    reference_training : bool, default=False
+        Train as the reference notebook did (:data:`REFERENCE_TRAINING`) instead
+        of with the model's own defaults; ``params`` still override it.
+    **params
+        Arguments of the classifier, e.g. ``epochs=2``.
+
+    Returns
+    -------
+    ImagePipeline
+
+    Examples
+    --------
+    >>> pipe = make_pipeline("lstm", reference_training=True, epochs=1)
+    >>> pipe[-1].get_params()["batch_size"], pipe[-1].get_params()["epochs"]
+    (32, 1)
+    """
+    if model not in PIPELINES:
+        raise ValueError(f"model must be one of {sorted(PIPELINES)}, got {model!r}.")
+    training = dict(REFERENCE_TRAINING) if reference_training else {}
+    return PIPELINES[model](**{**training, **params})

@@ -1,4 +1,4 @@
-"""TensorFlow/Keras process state: quiet logging, seeding, releasing graphs.
+"""TensorFlow/Keras process state: quiet logging, threads, seeding, releasing graphs.
 
 Importing TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil before
 ``absl::InitializeLog()`` is called, which no setting (``TF_CPP_MIN_LOG_LEVEL``,
@@ -9,6 +9,13 @@ Python exceptions still propagate; nothing later is silenced. Every module
 of the package that needs TensorFlow, Keras or scikeras imports them from
 here, so that the first import is always the silenced one. Set
 ``MNIST_ESTIMATORS_TF_LOGS=1`` to see everything.
+
+Importing this module does not start TensorFlow's runtime: its thread counts
+can be set (:func:`configure_threads`) until the first operation. A parallel
+worker does that with the threads its task was given
+(:mod:`mnist_estimators.evaluation.parallel`), then :func:`start` runs the
+silenced warm-up; training and prediction call :func:`start` themselves.
+This module imports nothing of the package.
 """
 
 from __future__ import annotations
@@ -65,15 +72,6 @@ with native_logs_silenced():
     from scikeras.utils.random_state import tensorflow_random_state
     from scikeras.wrappers import KerasClassifier
 
-    from .parallel import configure_tensorflow_threads, worker_threads
-
-    threads = worker_threads()
-    if threads:  # a parallel worker: its share of the cores, set before TF starts
-        configure_tensorflow_threads(threads)
-    tf.config.list_logical_devices()
-    for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(lambda v: v, num_parallel_calls=2):
-        pass
-
 tf.get_logger().setLevel(logging.ERROR)
 try:  # absl prints "WARNING: All log messages before absl::InitializeLog()" otherwise
     import absl.logging
@@ -84,14 +82,60 @@ except ImportError:  # pragma: no cover
 
 __all__ = [
     "KerasClassifier",
+    "configure_threads",
+    "gpu_visible",
     "keras",
     "keras_training",
     "native_logs_silenced",
     "one_batch_per_call",
     "release_keras_state",
     "seeded",
+    "start",
     "tf",
 ]
+
+_started = False
+
+
+def configure_threads(threads: int) -> bool:
+    """Give TensorFlow ``threads`` intra-op and inter-op threads in this process.
+
+    Possible only before TensorFlow's runtime has started (its first operation);
+    returns False, changing nothing, when it has.
+
+    Examples
+    --------
+    >>> configure_threads(1) in (True, False)
+    True
+    """
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+    except RuntimeError:
+        return False
+    return True
+
+
+def start() -> None:
+    """Start TensorFlow's runtime once, with its one-time notices silenced.
+
+    Device initialisation and tf.data print notices the first time they run;
+    this triggers them with file descriptor 2 pointed at /dev/null. Thread
+    counts (:func:`configure_threads`) are fixed from here on.
+    """
+    global _started
+    if _started:
+        return
+    with native_logs_silenced():
+        tf.config.list_logical_devices()
+        for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(lambda v: v, num_parallel_calls=2):
+            pass
+    _started = True
+
+
+def gpu_visible() -> bool:
+    """Whether TensorFlow sees a GPU (the layers choose their CPU or GPU path by it)."""
+    return bool(tf.config.list_logical_devices("GPU"))
 
 
 @contextlib.contextmanager
@@ -102,6 +146,7 @@ def seeded(seed: int | None) -> Iterator[None]:
     TensorFlow and Keras' own seed generator, and turns on TensorFlow's op
     determinism for the duration (scikeras' context manager restores it after).
     """
+    start()
     if seed is None:
         with native_logs_silenced():
             yield
@@ -180,6 +225,7 @@ def keras_training() -> Iterator[None]:
     state is not thread safe. Processes (joblib's default ``loky`` backend, so
     ``n_jobs`` in scikit-learn) still train in parallel.
     """
+    start()
     with _TRAINING_LOCK:
         registry = _gradient_registry()
         before = set(registry) if registry is not None else set()

@@ -21,9 +21,20 @@ from __future__ import annotations
 
 from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags, Tags
+
+# scikit-learn's declarative parameter constraints live in a private module; this is
+# the package's one import of it, re-exported by mnist_estimators.estimators for
+# subclasses of KerasImageClassifier (their _parameter_constraints).
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["ScikerasClassifierCompat", "check_is_fitted", "validate_data"]
+__all__ = [
+    "Interval",
+    "ScikerasClassifierCompat",
+    "StrOptions",
+    "check_is_fitted",
+    "validate_data",
+]
 
 
 class ScikerasClassifierCompat:
@@ -37,7 +48,6 @@ class ScikerasClassifierCompat:
     # scikeras reads these as attributes; they are not hyperparameters of ours.
     model = None
     build_fn = None
-    warm_start = False
     loss = "sparse_categorical_crossentropy"
 
     _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)

@@ -11,7 +11,7 @@ classifier (see :mod:`mnist_estimators._compat`) that
   ``history_`` and the total training time in ``fit_time_``;
 * frees Keras' global state before each fresh fit, and the gradient
   functions TensorFlow registers for good while tracing a training step (see
-  :func:`mnist_estimators._tf.keras_training`), so memory stays flat over the
+  :func:`mnist_estimators._keras.runtime.keras_training`), so memory stays flat over the
   many fits of cross-validation and grid search.
 """
 
@@ -25,13 +25,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from . import _clock
-from ._compat import ScikerasClassifierCompat, check_is_fitted
-from ._tf import (
+from .. import _clock
+from .._keras.callbacks import EpochTimer
+from .._keras.runtime import (
     KerasClassifier,
     keras,
     keras_training,
@@ -40,6 +39,9 @@ from ._tf import (
     release_keras_state,
     seeded,
 )
+from .._keras.schedules import CosineToConstant
+from ._compat import Interval, ScikerasClassifierCompat, StrOptions, check_is_fitted
+from ._defaults import REFERENCE_TRAINING
 from ._validation import (
     check_images,
     check_sample_shape,
@@ -47,8 +49,6 @@ from ._validation import (
     resolve_image_shape,
     to_layout,
 )
-from .callbacks import EpochTimer
-from .schedules import CosineToConstant
 
 __all__ = ["LR_SCHEDULES", "OPTIMIZERS", "REFERENCE_TRAINING", "KerasImageClassifier"]
 
@@ -62,16 +62,6 @@ def auto_steps_per_execution(batch_size: int) -> int:
     """Batches per call that ``steps_per_execution="auto"`` gives: about 512 images."""
     return max(1, IMAGES_PER_EXECUTION // batch_size)
 
-
-#: The reference notebook's training setting. The CNN's defaults equal it; the
-#: LSTM's defaults differ by measurement (docs/results.md), and
-#: ``LSTMClassifier(**REFERENCE_TRAINING)`` trains exactly as the reference did.
-REFERENCE_TRAINING = {
-    "learning_rate": 0.001,
-    "lr_schedule": "constant",
-    "batch_size": 32,
-    "standardize": False,
-}
 
 _COMMON_PARAMS_DOC = """\
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
@@ -124,6 +114,14 @@ _COMMON_PARAMS_DOC = """\
         Extra Keras callbacks for ``fit`` and ``partial_fit`` (TensorBoard, a
         checkpoint, your own); a class is instantiated without arguments at
         each fit. They run after the package's own (epoch timer, schedule).
+    warm_start : bool, default=False
+        When True, a ``fit`` on a fitted estimator keeps its network, weights
+        and optimizer state and trains ``epochs`` more epochs, as scikit-learn's
+        ``MLPClassifier(warm_start=True)`` does: ``history_`` and ``n_iter_``
+        go on counting, ``fit_time_`` is the new ``fit``'s, and a "cosine"
+        schedule runs again over the new epochs. The data must have the same
+        image shape and no new class. False builds a fresh network at each
+        ``fit``.
     steps_per_execution : int or "auto", default="auto"
         Batches TensorFlow runs per call from Python, in training, evaluation
         and prediction (Keras' ``compile(steps_per_execution=...)``). It changes
@@ -186,14 +184,35 @@ def _warn_if_unscaled(X, X_val) -> None:
 
 
 class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
-    """Base class of :class:`CNNClassifier` and :class:`LSTMClassifier`.
+    """Base class of :class:`CNNClassifier` and :class:`LSTMClassifier`, and of your own networks.
 
-    Subclasses define ``__init__`` (their own arguments, then the common ones
-    passed to this ``__init__``), ``_layout`` and ``_build_network``.
+    A subclass gives its layers and nothing else (the how-to "Write your own
+    network on the same base class"):
+
+    * ``__init__`` with its own keyword arguments, stored as they are, then the
+      common ones passed on to this ``__init__``;
+    * ``_parameter_constraints``, this class's merged with its own;
+    * :attr:`input_layout`, the array layout the network reads;
+    * :meth:`build_network`, which returns the output tensor.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from mnist_estimators import KerasImageClassifier, load_digits_images
+    >>> class Softmax(KerasImageClassifier):
+    ...     input_layout = "flat"
+    ...     def build_network(self, inputs, n_classes):
+    ...         return keras.layers.Dense(n_classes, activation="softmax")(inputs)
+    >>> X, y = load_digits_images(return_X_y=True)
+    >>> Softmax(epochs=2, random_state=0).fit(X / 16, y).model_.count_params()
+    650
     """
 
-    _layout = "image"
-    _network_name = "network"
+    #: Layout of the array the network reads: ``"image"`` ``(n, h, w, c)``,
+    #: ``"sequence"`` ``(n, h, w*c)`` (rows as time steps) or ``"flat"`` ``(n, h*w*c)``.
+    input_layout: str = "image"
+    #: Name of the Keras model (``model_.name``).
+    network_name: str = "network"
     #: Images per batch at prediction time; does not change results.
     _predict_batch_size = 1024
     #: Prediction pads its input to a multiple of this many rows (see ``_predict_raw``).
@@ -216,6 +235,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         verbose=0,
         class_weight=None,
         callbacks=None,
+        warm_start=False,
         steps_per_execution="auto",
     ):
         self.optimizer = optimizer
@@ -232,6 +252,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         self.verbose = verbose
         self.class_weight = class_weight
         self.callbacks = callbacks
+        self.warm_start = warm_start
         self.steps_per_execution = steps_per_execution
 
     #: Checked by scikit-learn's ``_validate_params`` at the start of ``fit`` and the
@@ -251,13 +272,41 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         "verbose": [Interval(Integral, 0, 2, closed="both")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "callbacks": "no_validation",  # scikeras checks them, with its own message
+        "warm_start": ["boolean"],
         "steps_per_execution": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
     }
 
     # -- hooks for subclasses -------------------------------------------------
-    def _build_network(self, x, n_classes: int):
-        """Return the output tensor of the network applied to input tensor ``x``."""
-        raise NotImplementedError
+    def build_network(self, inputs, n_classes: int):
+        """Return the network's output tensor, applied to the symbolic input ``inputs``.
+
+        Override this in a subclass. It is called inside ``fit`` with every seed
+        set from ``random_state``, so layers built here are reproducible.
+
+        Parameters
+        ----------
+        inputs : keras.KerasTensor
+            The input in :attr:`input_layout` (after the ``standardize`` layer
+            when that is on).
+        n_classes : int
+            Number of classes: the output layer's units, with a softmax.
+
+        Returns
+        -------
+        keras.KerasTensor
+            Class probabilities of shape ``(None, n_classes)``.
+        """
+        legacy = getattr(self, "_build_network", None)  # the recipe of versions <= 0.1
+        if legacy is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} must define build_network(self, inputs, n_classes), "
+                "returning the output tensor (see KerasImageClassifier)."
+            )
+        return legacy(inputs, n_classes)
+
+    def _input_layout(self) -> str:
+        """:attr:`input_layout`, or ``_layout`` where an older subclass set that."""
+        return getattr(self, "_layout", self.input_layout)
 
     # -- fit ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -283,9 +332,17 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         if sample_weight is not None:  # scikeras multiplies class weights into it in place
             sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
-            release_keras_state()
+            if not (self.warm_start and self.initialized_):
+                release_keras_state()
             start = _clock.now()
-            super().fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+            warm = self.warm_start and self.initialized_
+            super().fit(
+                X,
+                y,
+                sample_weight=sample_weight,
+                validation_data=validation_data,
+                initial_epoch=self.current_epoch if warm else 0,
+            )
             self.fit_time_ = _clock.now() - start
         return self
 
@@ -309,7 +366,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
             start = _clock.now()
-            super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+            super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, partial=True)
             self.fit_time_ = getattr(self, "fit_time_", 0.0) + _clock.now() - start
         return self
 
@@ -330,7 +387,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                 )
             else:
                 check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
-            X = to_layout(X, self.image_shape_, self._layout)
+            X = to_layout(X, self.image_shape_, self._input_layout())
         if y is not None:
             y = column_or_1d(y, warn=True)
             check_classification_targets(y)
@@ -351,15 +408,19 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             # (scikeras drew randint(low=1) from a copy of it: always 0, whatever its state.)
             self._random_state = int(self.random_state.randint(np.iinfo(np.int32).max))
         with seeded(self._random_state):  # every seed Keras draws comes from this one
-            sample = to_layout(np.empty((1, self.n_features_in_)), self.image_shape_, self._layout)
+            sample = to_layout(
+                np.empty((1, self.n_features_in_)), self.image_shape_, self._input_layout()
+            )
             inputs = keras.Input(shape=sample.shape[1:])
             x = (
                 keras.layers.Normalization(axis=None, name="standardize")(inputs)
                 if self.standardize
                 else inputs
             )
-            outputs = self._build_network(x, int(self.n_classes_))
-            model = keras.Model(inputs, outputs, name=self._network_name)
+            outputs = self.build_network(x, int(self.n_classes_))
+            model = keras.Model(
+                inputs, outputs, name=getattr(self, "_network_name", self.network_name)
+            )
             optimizer = keras.optimizers.get(
                 {
                     "class_name": self.optimizer,
@@ -381,7 +442,16 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         return int(self.steps_per_execution)
 
     def _fit_keras_model(
-        self, X, y, sample_weight, warm_start, epochs, initial_epoch, validation_data=None, **kwargs
+        self,
+        X,
+        y,
+        sample_weight,
+        warm_start,
+        epochs,
+        initial_epoch,
+        validation_data=None,
+        partial=False,
+        **kwargs,
     ):
         if kwargs:
             raise TypeError(f"Unexpected fit arguments: {sorted(kwargs)}.")
@@ -405,11 +475,18 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)
         if self.standardize and (not warm_start or initial_epoch == 0):
             self.model_.get_layer("standardize").adapt(X)
-        if self.lr_schedule == "cosine" and not warm_start:  # partial_fit: no horizon known
-            # The schedule runs inside the optimizer, on its step counter (set before the
-            # training step is traced); it returns to the constant rate after the horizon.
+        if self.lr_schedule == "cosine" and not partial:
+            # Not in partial_fit: it cannot know how many calls follow. The schedule runs
+            # inside the optimizer, on its step counter, from the step this fit starts at
+            # (after a warm start: where the last fit stopped); it returns to the constant
+            # rate after the horizon.
             steps = math.ceil(X.shape[0] / self.batch_size) * epochs
-            self.model_.optimizer.learning_rate = CosineToConstant(self.learning_rate, steps)
+            start = int(self.model_.optimizer.iterations.numpy())
+            self.model_.optimizer.learning_rate = CosineToConstant(
+                self.learning_rate, steps, start_step=start
+            )
+            if start:  # a warm start: the traced step holds the last fit's schedule
+                self.model_.make_train_function(force=True)
         for cb in self._fit_callbacks:  # the user's, built by scikeras from ``callbacks``
             callbacks.extend(cb if isinstance(cb, list) else [cb])
         if self.early_stopping:

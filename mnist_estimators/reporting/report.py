@@ -1,21 +1,27 @@
-"""The comparison's report: report.md, results.csv, results.json and figures.
+"""The report of a comparison or a search: report.md, results.csv, results.json,
+best.json and the figures.
 
-The report owns the sentences that say what the statistics mean
-(:func:`verdict_sentences`): one sentence per pair of models, which says
-plainly when cross-validation and the test set disagree, and when a result
-rests on a single training seed.
+:func:`write_report` is the one entry point that writes files. The report owns the
+sentences that say what the statistics mean (:func:`verdict_sentences`): one
+sentence per pair of models, which says plainly when cross-validation and the
+test set disagree, and when a result rests on a single training seed. What
+differs between a comparison and a search is chosen by the result's type
+(``functools.singledispatch``), in one place each.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from functools import singledispatch
 from pathlib import Path
 
 import numpy as np
 
-from ._storage import atomic_write_text, json_default
-from .stats import format_p
+from .._files import atomic_write_text, json_default, write_json
+from ..evaluation.result import ComparisonResult, PairStatistics, SearchResult
+from ..evaluation.stats import format_p
+from .figures import FiguresUnavailable, plot_all
 
 __all__ = [
     "report_markdown",
@@ -51,28 +57,44 @@ def _pm(mean, std, fmt="{:.4f}") -> str:
     return s
 
 
-def report_title(result) -> str:
-    """``CNN vs LSTM`` from the model names; a search names its candidates' count."""
+@singledispatch
+def report_title(result: ComparisonResult) -> str:
+    """``CNN vs LSTM`` from the model names; a search of more than 3 names its count."""
+    return " vs ".join(result.names)
+
+
+@report_title.register
+def _(result: SearchResult) -> str:
     names = result.names
-    if result.search is not None and len(names) > 3:
-        return f"{result.search['kind']} over {len(names)} candidates"
+    if len(names) > 3:
+        return f"{result.search.kind} over {len(names)} candidates"
     return " vs ".join(names)
 
 
 # -- verdicts -----------------------------------------------------------------------
-def _mcnemar_p(st) -> str:
-    ps = [m["p_value"] for m in st["mcnemar"]]
+def _mcnemar_p(st: PairStatistics) -> str:
+    ps = [m["p_value"] for m in st.mcnemar]
     if len(ps) == 1:
         return format_p(ps[0])
     return f"p = {min(ps):.3g} to {max(ps):.3g} over {len(ps)} seeds"
 
 
-def verdict_sentence(st: dict, single_seed: bool = False) -> str:
-    """One plain sentence for one pair's statistics (see :class:`ComparisonResult`)."""
-    a, b = st["model_a"], st["model_b"]
-    cv, test = st.get("cv_finding"), st.get("test_finding")
-    has_cv, has_test = "ttest" in st, "mcnemar" in st
-    cv_p = f"corrected t-test, {format_p(st['ttest']['p_value'])}" if has_cv else ""
+def verdict_sentence(st: PairStatistics | dict, single_seed: bool = False) -> str:
+    """One plain sentence for one pair's statistics.
+
+    Parameters
+    ----------
+    st : PairStatistics or dict
+        One entry of a result's ``statistics`` (or its ``to_dict()``).
+    single_seed : bool, default=False
+        Add that the finding rests on one training seed.
+    """
+    if isinstance(st, dict):
+        st = PairStatistics(**st)
+    a, b = st.model_a, st.model_b
+    cv, test = st.cv_finding, st.test_finding
+    has_cv, has_test = st.has_ttest, st.has_mcnemar
+    cv_p = f"corrected t-test, {format_p(st.ttest['p_value'])}" if has_cv else ""
     test_p = f"McNemar, {_mcnemar_p(st)}" if has_test else ""
 
     def other(x):
@@ -119,9 +141,19 @@ def verdict_sentence(st: dict, single_seed: bool = False) -> str:
     return text
 
 
-def verdict_sentences(result) -> list[str]:
+@singledispatch
+def _rests_on_one_seed(result: ComparisonResult) -> bool:
+    return len(result.seeds) == 1
+
+
+@_rests_on_one_seed.register
+def _(result: SearchResult) -> bool:
+    return False  # a search compares candidates on one seed by design
+
+
+def verdict_sentences(result: ComparisonResult) -> list[str]:
     """One sentence per pair of models (for a search: the best candidate against each other)."""
-    single_seed = result.search is None and len(result.seeds) == 1
+    single_seed = _rests_on_one_seed(result)
     return [verdict_sentence(st, single_seed) for st in result.statistics]
 
 
@@ -214,20 +246,20 @@ def _statistics_lines(result) -> list[str]:
     if not result.statistics:
         return []
     lines = ["## Is the difference real?", ""]
-    sentences = result.verdicts
+    sentences = verdict_sentences(result)
     for st, sentence in zip(result.statistics, sentences, strict=True):
-        a, b = st["model_a"], st["model_b"]
+        a, b = st.model_a, st.model_b
         lines.append(f"**{a} vs {b}: {sentence}**")
         lines.append("")
-        if "ttest" in st:
-            t = st["ttest"]
+        if st.has_ttest:
+            t = st.ttest
             lines.append(
                 f"- *Corrected {'repeated k-fold ' if len(result.seeds) > 1 else ''}t-test* on "
                 f"{t['detail']['k']} paired fold accuracies (mean difference {a} - {b} = "
                 f"{t['mean_difference']:+.4f}): t = {t['statistic']:.3f}, df = {t['detail']['df']}, "
                 f"p = {t['p_value']:.4g}."
             )
-        for m in st.get("mcnemar", []):
+        for m in st.mcnemar:
             d = m["detail"]
             lines.append(
                 f"- *McNemar's test*, seed {m['seed']}, test set: only {a} right "
@@ -238,30 +270,34 @@ def _statistics_lines(result) -> list[str]:
     return lines
 
 
-def _search_lines(result) -> list[str]:
+@singledispatch
+def _search_lines(result: ComparisonResult) -> list[str]:
+    return []
+
+
+@_search_lines.register
+def _(result: SearchResult) -> list[str]:
     info = result.search
-    if info is None:
-        return []
     names = result.names
     lines = ["## The search's choice", ""]
-    best = names[info["best_accuracy_index"]]
-    chosen = info["chosen_index"]
+    best = names[info.best_accuracy_index]
+    chosen = info.chosen_index
     s = result.summary
     if chosen is None:
         lines.append("The search was not refit: no candidate was chosen.")
     else:
         c = names[chosen]
-        if info["tolerance"] is not None:
+        if info.tolerance is not None:
             lines.append(
                 f"Refit chose **{c}**: the fastest candidate ({s.loc[c, 'fit_time_mean']:.1f} s per fit) "
                 f"whose mean CV accuracy ({s.loc[c, 'accuracy_mean']:.4f}) is within "
-                f"{info['tolerance']} of the best ({best}, {s.loc[best, 'accuracy_mean']:.4f})."
+                f"{info.tolerance} of the best ({best}, {s.loc[best, 'accuracy_mean']:.4f})."
             )
-        elif info["refit"] in ("accuracy", True):
+        elif info.refit in ("accuracy", True):
             lines.append(f"Refit chose **{c}**, the candidate with the highest mean CV accuracy.")
         else:
-            lines.append(f"Refit chose **{c}** by the rule {info['refit']}.")
-    pareto = ", ".join(names[i] for i in info["pareto"])
+            lines.append(f"Refit chose **{c}** by the rule {info.refit}.")
+    pareto = ", ".join(names[i] for i in info.pareto)
     lines += [
         "",
         f"Pareto front (no other candidate is both more accurate and faster): {pareto}.",
@@ -274,33 +310,39 @@ def _folds_phrase(cv) -> str:
     return f"{cv}-fold stratified" if isinstance(cv, int) else f"`{cv}`"
 
 
-def report_markdown(result, figures: dict) -> str:
+@singledispatch
+def _intro(result: ComparisonResult) -> str:
+    cfg, s, seeds = result.config, result.summary, result.seeds
+    return (
+        f"{_folds_phrase(cfg['cv'])} cross-validation "
+        f"(scikit-learn's `cross_validate`, the same folds for every model) on "
+        f"{cfg['n_train']:,} training images"
+        + (
+            f", then a refit on all of them tested on {cfg['n_test']:,} held-out images"
+            if "test_accuracy" in s
+            else ""
+        )
+        + (
+            f"; repeated for {len(seeds)} training seeds ({', '.join(map(str, seeds))})."
+            if len(seeds) > 1
+            else f"; training seed {seeds[0]}."
+        )
+    )
+
+
+@_intro.register
+def _(result: SearchResult) -> str:
+    folds = result.folds["fold"].nunique()
+    return (
+        f"{result.search.kind} over {len(result.names)} candidates, {folds}-fold "
+        "cross-validation; each candidate is a model below."
+    )
+
+
+def report_markdown(result: ComparisonResult, figures: dict) -> str:
     """The report as Markdown text."""
     cfg = result.config
-    s = result.summary
-    seeds = result.seeds
-    if result.search is None:
-        intro = (
-            f"{_folds_phrase(cfg['cv'])} cross-validation "
-            f"(scikit-learn's `cross_validate`, the same folds for every model) on "
-            f"{cfg['n_train']:,} training images"
-            + (
-                f", then a refit on all of them tested on {cfg['n_test']:,} held-out images"
-                if "test_accuracy" in s
-                else ""
-            )
-            + (
-                f"; repeated for {len(seeds)} training seeds ({', '.join(map(str, seeds))})."
-                if len(seeds) > 1
-                else f"; training seed {seeds[0]}."
-            )
-        )
-    else:
-        intro = (
-            f"{cfg['search']} over {cfg['n_candidates']} candidates, {cfg['cv']}-fold "
-            "cross-validation; each candidate is a model below."
-        )
-    lines = [f"# {report_title(result)}: comparison report", "", intro, ""]
+    lines = [f"# {report_title(result)}: comparison report", "", _intro(result), ""]
     lines += _setup_lines(cfg)
     lines += ["## Results", "", *_results_table(result)]
     lines += _search_lines(result)
@@ -324,15 +366,55 @@ def report_markdown(result, figures: dict) -> str:
     return "\n".join(lines)
 
 
-def write_report(result, out_dir: Path) -> dict:
+def results_dict(result: ComparisonResult) -> dict:
+    """What ``results.json`` holds: the result's data and the verdict sentences."""
+    return {**result.to_dict(), "verdicts": verdict_sentences(result)}
+
+
+@singledispatch
+def _write_extra(result: ComparisonResult, out_dir: Path) -> dict:
+    return {}
+
+
+@_write_extra.register
+def _(result: SearchResult, out_dir: Path) -> dict:
+    """``best.json``: the refit choice, its parameters and its test accuracy."""
+    chosen = result.search.chosen_index
+    if chosen is None:
+        return {}
+    name = result.names[chosen]
+    test = result.test.get(name)
+    best = {
+        "best_index": chosen,
+        "best_params": result.search.params[chosen],
+        "chosen": name,
+        "refit": str(result.search.refit),
+        "test_accuracy": test[0]["accuracy"] if test else None,
+    }
+    return {"best.json": write_json(out_dir / "best.json", best)}
+
+
+def write_report(result: ComparisonResult, out_dir) -> dict:
     """Write every report file into ``out_dir``; returns name -> path.
 
-    The tables, JSON and report are written even without matplotlib; a
-    warning then says that the figures were skipped.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    from .figures import FiguresUnavailable, plot_all
+    report.md, results.csv, results.json, the PNG figures, and for a search
+    best.json. The tables, JSON and report are written even without matplotlib;
+    a warning then says that the figures were skipped.
 
+    Parameters
+    ----------
+    result : ComparisonResult
+        From :func:`~mnist_estimators.compare_models` or a search.
+    out_dir : str or Path
+        Created if needed.
+
+    Returns
+    -------
+    dict
+        Name -> path of every file written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         figures = plot_all(result, out_dir)
     except FiguresUnavailable as exc:
@@ -343,8 +425,9 @@ def write_report(result, out_dir: Path) -> dict:
     atomic_write_text(written["results.csv"], result.folds.to_csv(index=False))
     written["results.json"] = out_dir / "results.json"
     atomic_write_text(
-        written["results.json"], json.dumps(result.to_dict(), indent=1, default=json_default)
+        written["results.json"], json.dumps(results_dict(result), indent=1, default=json_default)
     )
+    written.update(_write_extra(result, out_dir))
     written["report.md"] = out_dir / "report.md"
     atomic_write_text(written["report.md"], report_markdown(result, figures))
     return written

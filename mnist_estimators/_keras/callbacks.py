@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ._tf import keras
+from .runtime import keras
 
 __all__ = ["EpochTimer"]
 

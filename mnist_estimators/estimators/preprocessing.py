@@ -11,9 +11,8 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._compat import check_is_fitted
+from ._compat import Interval, StrOptions, check_is_fitted
 from ._validation import (
     LAYOUTS,
     check_images,

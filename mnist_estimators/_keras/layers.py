@@ -7,15 +7,9 @@ CPU. On a GPU both are ``keras.layers.LSTM`` itself, cuDNN included.
 
 from __future__ import annotations
 
-from ._tf import keras
+from .runtime import gpu_visible, keras, tf
 
 __all__ = ["CPUUnrolledLSTM", "FusedLSTM"]
-
-
-def _gpu_visible() -> bool:
-    import tensorflow as tf
-
-    return bool(tf.config.list_logical_devices("GPU"))
 
 
 @keras.saving.register_keras_serializable(package="mnist_estimators")
@@ -51,13 +45,12 @@ class FusedLSTM(keras.layers.LSTM):
             and self.cell.use_bias
             and self.cell.activation is keras.activations.tanh
             and self.cell.recurrent_activation is keras.activations.sigmoid
-            and not _gpu_visible()
+            and not gpu_visible()
         )
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if not self._fused_applies(mask, training):
             return super().inner_loop(sequences, initial_state, mask=mask, training=training)
-        import tensorflow as tf
         from tensorflow.python.ops import rnn_grad  # noqa: F401  (registers the gradient)
 
         h0, c0 = initial_state
@@ -127,7 +120,7 @@ class CPUUnrolledLSTM(keras.layers.LSTM):
             and keras.backend.backend() == "tensorflow"
             and steps is not None
             and steps <= self.max_unrolled_steps
-            and not _gpu_visible()
+            and not gpu_visible()
         )
 
     def inner_loop(self, sequences, initial_state, mask, training=False):

@@ -1,0 +1,219 @@
+"""Measurements: throughput, the fixed cost of a fit, time to accuracy, peak memory."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import time
+
+import numpy as np
+
+from mnist_estimators import REFERENCE_TRAINING
+from mnist_estimators._keras.runtime import keras
+
+from .networks import PREDICT_BATCH, _images, keras_network
+from .runners import MAKERS, variants
+
+
+def throughput(
+    model: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    Xt: np.ndarray,
+    epochs: int,
+    repeats: int,
+    batch_sizes: list[int],
+    with_torch: bool,
+) -> dict[str, list[dict[str, float]]]:
+    """Training and prediction images/s of every variant, ``repeats`` times, interleaved.
+
+    Round ``r`` runs every variant once (see :func:`runners.variants`) before round
+    ``r + 1`` starts; each run prints a line.
+
+    Parameters
+    ----------
+    model : {"cnn", "lstm"}
+        Which network.
+    X, y : np.ndarray
+        Training images (flat, 0-255) and labels.
+    Xt : np.ndarray
+        Images to predict.
+    epochs : int
+        Training epochs of every fit.
+    repeats : int
+        Rounds.
+    batch_sizes : list of int
+        Batch sizes of the variants.
+    with_torch : bool
+        Include the PyTorch variants.
+
+    Returns
+    -------
+    dict
+        Variant name -> one sample a round, each ``{"train_images_per_s": len(y) *
+        epochs / fit seconds, "predict_images_per_s": len(Xt) / predict seconds}``.
+    """
+    runs = variants(model, batch_sizes, with_torch)
+    samples: dict[str, list] = {name: [] for name in runs}
+    for r in range(repeats):  # interleaved: every variant once per round
+        for name, run in runs.items():
+            fit, predict = run(X, y, Xt, epochs)
+            samples[name].append(
+                {
+                    "train_images_per_s": len(y) * epochs / fit,
+                    "predict_images_per_s": len(Xt) / predict,
+                }
+            )
+            print(
+                f"  [{model} round {r + 1}/{repeats}] {name}: {samples[name][-1]['train_images_per_s']:.0f} img/s",
+                flush=True,
+            )
+    return samples
+
+
+def fixed_cost(model: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict[str, list[float]]:
+    """Seconds of a fit on 64 images (one batch of 64): clone, build, trace, first batch.
+
+    Parameters
+    ----------
+    model : {"cnn", "lstm"}
+        Which network.
+    X, y : np.ndarray
+        Training images (flat, 0-255) and labels; the first 64 are used.
+    repeats : int
+        Fits of each.
+
+    Returns
+    -------
+    dict
+        ``{"ours": [seconds, ...], "keras": [seconds, ...]}``: our estimator at the
+        reference's training settings, and the plain Keras network as compiled by default.
+    """
+    Xs, ys = X[:64], y[:64]
+    out = {"ours": [], "keras": []}
+    for _ in range(repeats):
+        pipe = MAKERS[model](
+            epochs=1,
+            batch_size=64,
+            random_state=0,
+            **{k: v for k, v in REFERENCE_TRAINING.items() if k != "batch_size"},
+        )
+        start = time.perf_counter()
+        pipe.fit(Xs, ys)
+        out["ours"].append(time.perf_counter() - start)
+        keras.backend.clear_session()
+        start = time.perf_counter()
+        keras_network(model).fit(_images(model, Xs), ys, batch_size=64, epochs=1, verbose=0)
+        out["keras"].append(time.perf_counter() - start)
+    return out
+
+
+class _TestAccuracyClock(keras.callbacks.Callback):
+    """After each epoch: training seconds so far (evaluation excluded) and test accuracy."""
+
+    def __init__(self, X_test, y_test):
+        super().__init__()
+        self.X_test, self.y_test = X_test, y_test
+        self.start, self.paused, self.points = None, 0.0, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        t = time.perf_counter()
+        acc = float(
+            (
+                self.model.predict(self.X_test, batch_size=PREDICT_BATCH, verbose=0).argmax(1)
+                == self.y_test
+            ).mean()
+        )
+        self.points.append((t - self.start - self.paused, acc))
+        self.paused += time.perf_counter() - t
+
+
+def time_to_accuracy(
+    model: str, X: np.ndarray, y: np.ndarray, Xt: np.ndarray, yt: np.ndarray
+) -> dict:
+    """Training seconds our defaults need to reach the reference's test accuracy.
+
+    The reference configuration (``REFERENCE_TRAINING``, 5 epochs) is trained both as
+    the notebook ran it (plain Keras, batch 32) and as our estimator runs it; its
+    test accuracy after 5 epochs is the target, its training time the yardstick.
+    Evaluation time is excluded from every clock.
+
+    Parameters
+    ----------
+    model : {"cnn", "lstm"}
+        Which network.
+    X, y : np.ndarray
+        Training images (flat, 0-255) and labels.
+    Xt, yt : np.ndarray
+        Test images and labels.
+
+    Returns
+    -------
+    dict
+        ``reference_curve``, ``defaults_curve``, ``reference_keras_curve``: the
+        ``(seconds, test accuracy)`` after each epoch; and for ``reference`` (ours) and
+        ``reference_keras`` (plain Keras): ``target_accuracy``, ``reference_seconds``,
+        ``defaults_seconds`` (None if never reached) and their ``ratio``.
+    """
+    clocks = {}
+    for name, params in (("reference", dict(REFERENCE_TRAINING)), ("defaults", {})):
+        clock = _TestAccuracyClock(_images(model, Xt), yt)
+        pipe = MAKERS[model](epochs=5, random_state=0, callbacks=[clock], **params)
+        clock.start = time.perf_counter()
+        pipe.fit(X, y)
+        clocks[name] = clock.points
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    clock = _TestAccuracyClock(_images(model, Xt), yt)
+    clock.start = time.perf_counter()
+    keras_network(model).fit(
+        _images(model, X), y, batch_size=32, epochs=5, verbose=0, callbacks=[clock]
+    )
+    clocks["reference_keras"] = clock.points
+    out = {f"{name}_curve": points for name, points in clocks.items()}
+    for ref in ("reference", "reference_keras"):
+        target_time, target_acc = clocks[ref][-1]
+        reached = next((t for t, acc in clocks["defaults"] if acc >= target_acc), None)
+        out[ref] = {
+            "target_accuracy": target_acc,
+            "reference_seconds": target_time,
+            "defaults_seconds": reached,
+            "ratio": None if reached is None else reached / target_time,
+        }
+    return out
+
+
+def _watch_rss(proc: subprocess.Popen) -> tuple[float, float]:
+    """Peak resident memory of a running process, until it exits.
+
+    Sampled every 0.5 s with psutil: the whole process tree (summed) and its largest
+    single process. Without psutil, only the largest single process, from the
+    kernel's accounting of the children that have exited (the tree's sum is NaN).
+
+    Parameters
+    ----------
+    proc : subprocess.Popen
+        The process to watch; this waits for it.
+
+    Returns
+    -------
+    tuple of float
+        Peak bytes of the tree in all, and of its largest process.
+    """
+    try:
+        import psutil
+    except ImportError:
+        proc.wait()
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024.0
+        return float("nan"), peak
+    root, total, single = psutil.Process(proc.pid), 0.0, 0.0
+    while proc.poll() is None:
+        rss = []
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                rss.append(p.memory_info().rss)
+            except psutil.Error:  # exited between listing and reading
+                pass
+        total, single = max(total, sum(rss)), max([single, *rss])
+        time.sleep(0.5)
+    return total, single

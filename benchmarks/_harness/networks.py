@@ -1,0 +1,64 @@
+"""The reference notebook's networks in plain Keras, written independently of the package."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mnist_estimators._keras.runtime import keras
+from mnist_estimators.estimators.base import auto_steps_per_execution
+
+PREDICT_BATCH = 1024
+"""Images per prediction batch, in every variant."""
+
+
+def keras_network(model: str, matched_batch: int | None = None) -> keras.Model:
+    """The reference notebook's network in plain Keras, compiled.
+
+    Parameters
+    ----------
+    model : {"cnn", "lstm"}
+        Which network.
+    matched_batch : int, optional
+        Compile it with our estimator's speed settings for this batch size (its
+        ``steps_per_execution``; for the LSTM, the unrolled loop). By default, as
+        Keras' defaults do (one batch per call; the LSTM's loop).
+
+    Returns
+    -------
+    keras.Model
+        The network, compiled with Adam 0.001 and the sparse categorical cross-entropy.
+    """
+    matched = matched_batch is not None
+    if model == "cnn":
+        layers = [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(64, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    else:
+        layers = [
+            keras.Input((28, 28)),
+            keras.layers.LSTM(128, unroll=matched),
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    net = keras.Sequential(layers)
+    net.compile(
+        optimizer=keras.optimizers.Adam(0.001),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=auto_steps_per_execution(matched_batch) if matched else 1,
+    )
+    return net
+
+
+def _images(model: str, X: np.ndarray) -> np.ndarray:
+    """Flat 0-255 pixels as the plain Keras network takes them: scaled to [0, 1], float32,
+    shaped ``(n, 28, 28, 1)`` for the CNN and ``(n, 28, 28)`` for the LSTM."""
+    X = (X / 255.0).astype(np.float32)
+    return X.reshape(-1, 28, 28, 1) if model == "cnn" else X.reshape(-1, 28, 28)

@@ -1,0 +1,77 @@
+"""The README's main job (``mnist-estimators compare``) against the reference notebook."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mnist_estimators import load_mnist
+from mnist_estimators._keras.runtime import keras
+
+from .measure import _watch_rss
+from .networks import PREDICT_BATCH, _images, keras_network
+from .runners import MAKERS
+
+
+def whole_job(n_jobs: str = "auto", out: str | None = None) -> dict:
+    """Wall time and peak memory of the full comparison, against the reference notebook.
+
+    First the reference notebook trains both networks once on the complete MNIST
+    (plain Keras, its settings: batch 32, Adam 0.001, 5 epochs) and scores the test
+    set; then ``mnist-estimators compare --dataset mnist`` runs in a child process,
+    its memory watched over the whole process tree.
+
+    Parameters
+    ----------
+    n_jobs : str, default="auto"
+        The ``--n-jobs`` of ``compare``.
+    out : str, optional
+        A new or empty folder for ``compare``'s report (``compare`` resumes from an
+        old one and would skip the work); by default, a temporary folder.
+
+    Returns
+    -------
+    dict
+        ``n_jobs``, ``compare_seconds``, ``peak_rss_gb`` (the tree in all),
+        ``peak_rss_one_process_gb``, ``reference_both_once_seconds`` and ``ratio``
+        (compare over reference).
+
+    Raises
+    ------
+    SystemExit
+        If ``out`` exists and is not empty.
+    RuntimeError
+        If ``compare`` fails.
+    """
+    # A fresh folder: compare resumes from an old one and would skip the work.
+    if out is not None and Path(out).exists() and any(Path(out).iterdir()):
+        raise SystemExit(f"--whole-job-out {out} is not empty: compare would resume from it")
+    X, y = load_mnist("train", return_X_y=True)
+    Xt, yt = load_mnist("test", return_X_y=True)
+    start = time.perf_counter()
+    for model in MAKERS:
+        keras.backend.clear_session()
+        net = keras_network(model)
+        net.fit(_images(model, X), y, batch_size=32, epochs=5, verbose=0)
+        net.evaluate(_images(model, Xt), yt, batch_size=PREDICT_BATCH, verbose=0)
+    reference = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="harness-compare-") as tmp:
+        folder = out or tmp
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "mnist_estimators.cli", "compare", "--dataset", "mnist"]
+        proc = subprocess.Popen([*command, "--out", folder, "--no-progress", "--n-jobs", n_jobs])
+        total, single = _watch_rss(proc)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(f"compare failed with exit code {proc.returncode}")
+    return {
+        "n_jobs": n_jobs,
+        "compare_seconds": wall,
+        "peak_rss_gb": total / 1e9,
+        "peak_rss_one_process_gb": single / 1e9,
+        "reference_both_once_seconds": reference,
+        "ratio": wall / reference,
+    }

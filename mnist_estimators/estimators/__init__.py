@@ -1,0 +1,35 @@
+"""The estimators wing: the classifiers, their transformers and Pipelines.
+
+Everything here is a scikit-learn estimator. It builds on the Keras runtime
+(:mod:`mnist_estimators._keras`) and on nothing else of the package. Names load on
+first use, so the training defaults (:mod:`._defaults`) can be read without
+TensorFlow. ``Interval`` and ``StrOptions`` are scikit-learn's parameter
+constraints, for the ``_parameter_constraints`` of your own subclass of
+:class:`KerasImageClassifier`.
+"""
+
+from __future__ import annotations
+
+from .. import _lazy
+
+_EXPORTS = {
+    "Interval": "_compat",
+    "StrOptions": "_compat",
+    "REFERENCE_TRAINING": "_defaults",
+    "TRAINING_DEFAULTS": "_defaults",
+    "LR_SCHEDULES": "base",
+    "OPTIMIZERS": "base",
+    "KerasImageClassifier": "base",
+    "CNNClassifier": "cnn",
+    "LSTMClassifier": "lstm",
+    "ImagePipeline": "pipelines",
+    "make_cnn_pipeline": "pipelines",
+    "make_lstm_pipeline": "pipelines",
+    "make_pipeline": "pipelines",
+    "ImageReshaper": "preprocessing",
+    "PixelScaler": "preprocessing",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS, globals())

@@ -1,0 +1,26 @@
+"""The evaluation wing's errors, importable without TensorFlow (the command line's exit codes)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ComparisonConfigError",
+    "DaskUnavailableError",
+    "FoldsError",
+    "SchedulerUnreachableError",
+]
+
+
+class ComparisonConfigError(ValueError):
+    """``out_dir`` holds results from a different comparison."""
+
+
+class FoldsError(ValueError):
+    """The training data cannot fill the folds, or miss a class of the test data."""
+
+
+class DaskUnavailableError(ImportError):
+    """``scheduler=`` was given but Dask's ``distributed`` is not installed."""
+
+
+class SchedulerUnreachableError(ConnectionError):
+    """No Dask scheduler answered at the given address."""

@@ -1,0 +1,265 @@
+"""The one fold runner under every comparison and search.
+
+A :class:`Task` is one unit of work: a model, a training seed, and either one
+cross-validation fold or the refit on all training data followed by the test.
+:func:`evaluate` turns it into one record (a JSON-able dict) the same way for
+:func:`~mnist_estimators.compare_models` and
+:func:`~mnist_estimators.evaluation.search.grid_search`, as scikit-learn's
+``_fit_and_score`` does for its searches: a fold through scikit-learn's
+``cross_validate`` with :data:`~mnist_estimators.evaluation.scoring.COMPARISON_SCORING`,
+the refit through the same scorers (:func:`test_record`). :func:`run_all` runs
+the tasks that a store has not finished yet, where :mod:`.parallel` sends them,
+and saves each record as it arrives.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import check_scoring, confusion_matrix
+from sklearn.model_selection import cross_validate
+from sklearn.pipeline import Pipeline
+from tqdm.auto import tqdm
+
+from ..estimators.pipelines import ImagePipeline
+from .errors import FoldsError
+from .parallel import run_tasks
+from .scoring import COMPARISON_SCORING, columns_from_scores, final_step
+
+__all__ = [
+    "FoldsError",
+    "Task",
+    "check_folds",
+    "evaluate",
+    "run_all",
+    "seeded_model",
+    "test_record",
+]
+
+
+def check_folds(y, y_test, cv: int) -> None:
+    """Check, before any training, that stratified ``cv``-fold CV and the test can run.
+
+    Raises
+    ------
+    FoldsError
+        A class has fewer than ``cv`` training images, or the test data hold a
+        class that the training data do not.
+
+    Examples
+    --------
+    >>> check_folds([0, 0, 1, 1, 1], [0, 1], cv=2)
+    >>> check_folds([0, 0, 1], [0, 1], cv=2)
+    Traceback (most recent call last):
+    ...
+    mnist_estimators.evaluation.folds.FoldsError: 2 folds need at least 2 training images of every class, but class 1 has 1: use fewer folds or more training data (at least 4 images).
+    """
+    classes, counts = np.unique(np.asarray(y), return_counts=True)
+    if counts.min() < cv:
+        few = classes[counts < cv][0]
+        n_classes = np.union1d(classes, np.unique(np.asarray(y_test))).size
+        raise FoldsError(
+            f"{cv} folds need at least {cv} training images of every class, but class {few} "
+            f"has {counts[classes == few][0]}: use fewer folds or more training data (at "
+            f"least {cv * n_classes} images)."
+        )
+    unseen = np.setdiff1d(np.unique(np.asarray(y_test)), classes)
+    if unseen.size:
+        raise FoldsError(
+            f"The training data have no image of class(es) {', '.join(map(str, unseen))}, "
+            "which the test data have: use more training data."
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a cross-validation fold, or the refit and test, of one model and seed.
+
+    Parameters
+    ----------
+    model : str
+        The model's name (a key of the ``models`` dict).
+    seed : int
+        Its ``random_state`` parameters are set to this.
+    fold : int or None
+        The fold's index; None for the refit on all training data and the test.
+    train, test : ndarray or None
+        The fold's training and held-out indices (None for the refit).
+    """
+
+    model: str
+    seed: int
+    fold: int | None = None
+    train: np.ndarray | None = None
+    test: np.ndarray | None = None
+
+    @property
+    def is_refit(self) -> bool:
+        """True for the refit on all training data and the test."""
+        return self.fold is None
+
+
+def seeded_model(model, seed: int):
+    """A clone of ``model`` with every ``random_state`` parameter set to ``seed``."""
+    est = clone(model)
+    keys = {k: seed for k in est.get_params(deep=True) if k.endswith("random_state")}
+    return est.set_params(**keys) if keys else est
+
+
+def _validation_params(estimator, X_tr, y_tr, X_val, y_val, monitor: bool) -> dict:
+    """Fit parameters that evaluate ``(X_val, y_val)`` after each epoch, if the network takes them."""
+    final = final_step(estimator)
+    if not monitor or X_val is None:
+        return {}
+    if "validation_data" not in inspect.signature(final.fit).parameters:
+        return {}
+    if isinstance(estimator, ImagePipeline):  # it sends them through its own transformers
+        return {"validation_data": (X_val, y_val)}
+    if isinstance(estimator, Pipeline):
+        pre = clone(estimator[:-1]).fit(X_tr, y_tr)
+        return {f"{estimator.steps[-1][0]}__validation_data": (pre.transform(X_val), y_val)}
+    return {"validation_data": (X_val, y_val)}
+
+
+def _fitted_facts(estimator, n_train: int, fit_time: float) -> dict:
+    final = final_step(estimator)
+    history = getattr(final, "history_", {})
+    epochs = int(getattr(final, "n_iter_", len(history.get("loss", []))))
+    return {
+        "epochs": epochs,
+        "train_images_per_s": n_train * epochs / fit_time if fit_time > 0 else float("nan"),
+        "n_params": int(final.count_params()) if hasattr(final, "count_params") else None,
+        "history": history,
+    }
+
+
+def _with_predict_time(columns: dict, n_test: int) -> dict:
+    """The columns plus the whole predict time and the sizes it was measured on."""
+    return {
+        **columns,
+        "predict_time": columns["predict_time_per_1000"] * n_test / 1000.0,
+        "n_test": int(n_test),
+    }
+
+
+def test_record(estimator, X_test, y_test) -> dict:
+    """Score a fitted estimator on a test set with :data:`COMPARISON_SCORING`'s scorers.
+
+    Returns accuracy, log loss, the estimator's own fit time, the predict time,
+    and the predictions with their confusion matrix (for McNemar's test and the
+    figures).
+    """
+    scores = check_scoring(estimator, scoring=COMPARISON_SCORING)(estimator, X_test, y_test)
+    pred = estimator.predict(X_test)
+    classes = estimator.classes_
+    return {
+        **_with_predict_time(columns_from_scores(scores), len(y_test)),
+        "predictions": pred.tolist(),
+        "classes": classes.tolist(),
+        "confusion_matrix": confusion_matrix(y_test, pred, labels=classes).tolist(),
+    }
+
+
+def _evaluate_fold(model, X, y, train, test, monitor: bool) -> dict:
+    """One cross-validation fold, evaluated by scikit-learn's ``cross_validate``."""
+    params = _validation_params(model, X[train], y[train], X[test], y[test], monitor)
+    cvr = cross_validate(
+        model,
+        X,
+        y,
+        cv=[(train, test)],
+        scoring=COMPARISON_SCORING,
+        return_estimator=True,
+        params=params,
+        error_score="raise",
+    )
+    columns = columns_from_scores(lambda scorer: cvr[f"test_{scorer}"][0])
+    record = {**_with_predict_time(columns, len(test)), "n_train": len(train)}
+    record.update(_fitted_facts(cvr["estimator"][0], len(train), record["fit_time"]))
+    return record
+
+
+def _evaluate_refit(model, X, y, X_test, y_test, monitor: bool) -> dict:
+    """Refit on all training data and score the test set with the same scorers."""
+    est = clone(model)
+    est.fit(X, y, **_validation_params(est, X, y, X_test, y_test, monitor))
+    record = {**test_record(est, X_test, y_test), "n_train": len(y)}
+    record.update(_fitted_facts(est, len(y), record["fit_time"]))
+    return record
+
+
+def evaluate(task: Task, X, y, X_test, y_test, models: dict, monitor: bool) -> dict:
+    """Run one task; returns its record (the model, seed and fold, then what was measured).
+
+    Runs wherever the tasks run (this process, a loky worker, a Dask worker); the
+    caller saves the record, so an output folder never has to be visible to workers.
+    """
+    model = seeded_model(models[task.model], task.seed)
+    if task.is_refit:
+        record = _evaluate_refit(model, X, y, X_test, y_test, monitor)
+    else:
+        record = _evaluate_fold(model, X, y, task.train, task.test, monitor)
+    return {"model": task.model, "seed": task.seed, "fold": task.fold, **record}
+
+
+def run_all(
+    tasks: Iterable[Task],
+    shared: tuple,
+    store,
+    *,
+    n_jobs=None,
+    scheduler=None,
+    progress: bool = True,
+    desc: str = "compare",
+) -> list[dict]:
+    """Every task's record: read from ``store`` when finished, else run and saved at once.
+
+    Parameters
+    ----------
+    tasks : iterable of Task
+    shared : tuple
+        ``(X, y, X_test, y_test, models, monitor)``, the arguments that
+        :func:`evaluate` takes after the task (scattered once on Dask).
+    store : RecordStore
+        Loads finished records and saves new ones (:mod:`.store`).
+    n_jobs, scheduler
+        Where the tasks run (:func:`.parallel.run_tasks`).
+    progress : bool, default=True
+        A progress bar over the tasks, when standard error is a terminal.
+    desc : str, default="compare"
+        The progress bar's label.
+
+    Returns
+    -------
+    list of dict
+        The records, finished ones first, then in the order they finished.
+    """
+    tasks = list(tasks)
+    records, todo = [], []
+    for task in tasks:
+        record = store.load(task)
+        if record is None:
+            todo.append(task)
+        else:
+            records.append(record)
+    bar = tqdm(
+        total=len(tasks),
+        initial=len(records),
+        desc=desc,
+        unit="fit",
+        disable=None if progress else True,  # None: only on a terminal, never into logs
+        dynamic_ncols=True,
+    )
+    try:
+        for record in run_tasks(evaluate, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
+            # At once, atomically: a kill loses only the tasks in flight.
+            store.save(Task(record["model"], record["seed"], record["fold"]), record)
+            records.append(record)
+            bar.update()
+    finally:
+        bar.close()
+    return records

@@ -1,0 +1,135 @@
+"""Where finished work is kept: a configuration fingerprint and one file per fold.
+
+A comparison or a search writes each finished fold (and each refit) to
+``out_dir/folds/`` at once, atomically (:mod:`mnist_estimators._files`), so a kill
+or Ctrl-C loses at most the folds in progress, and the same call with the same
+folder skips the finished work. ``out_dir/config.json`` fingerprints what is
+being run (the models' parameters, the data, the folds); a folder that holds a
+different configuration is refused, never mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .._files import normalised, prepare_output_folder, read_json, write_json
+from .errors import ComparisonConfigError
+from .folds import Task
+
+__all__ = ["ComparisonConfigError", "RecordStore", "digest", "run_config"]
+
+CONFIG_FILE = "config.json"
+FOLD_DIR = "folds"
+
+
+def digest(*arrays) -> str:
+    """A short fingerprint of arrays' shapes, dtypes and bytes (None allowed).
+
+    Examples
+    --------
+    >>> digest(np.zeros(3)) == digest(np.zeros(3)) != digest(np.ones(3))
+    True
+    """
+    h = hashlib.sha256()
+    for a in arrays:
+        if a is None:
+            h.update(b"none")
+            continue
+        a = np.ascontiguousarray(a)
+        h.update(str((a.shape, a.dtype.str)).encode())
+        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    return h.hexdigest()[:16]
+
+
+def _model_description(model) -> dict:
+    """The model's parameters, minus the seeds the runner sets itself."""
+    out = {}
+    for k, v in sorted(model.get_params(deep=True).items()):
+        if k.endswith("random_state") or ("__" not in k and hasattr(v, "get_params")):
+            continue
+        out[k] = v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)
+    return out
+
+
+def _cv_description(cv) -> object:
+    return int(cv) if isinstance(cv, (int, np.integer)) else repr(cv)
+
+
+def run_config(models: dict, X, y, X_test, y_test, cv, monitor: bool) -> dict:
+    """What a run computes, as the JSON-able dict that ``config.json`` holds."""
+    return {
+        "models": {name: _model_description(m) for name, m in models.items()},
+        "data": digest(X, y),
+        "test_data": digest(X_test, y_test),
+        "n_train": len(y),
+        "n_test": None if y_test is None else len(y_test),
+        "cv": _cv_description(cv),
+        "monitor_validation": bool(monitor),
+    }
+
+
+class RecordStore:
+    """The finished records of one run, in ``out_dir`` (or nowhere, when it is None).
+
+    Creating it creates the folder, checks that it is writable, and writes or
+    checks ``config.json``, all before any training.
+
+    Parameters
+    ----------
+    out_dir : str, Path or None
+        The folder; None keeps nothing (every task runs).
+    config : dict
+        From :func:`run_config`.
+
+    Raises
+    ------
+    mnist_estimators._files.OutputFolderError
+        The folder cannot be created or written.
+    ComparisonConfigError
+        The folder holds another configuration's results.
+    """
+
+    def __init__(self, out_dir, config: dict):
+        self.out_dir = None if out_dir is None else prepare_output_folder(out_dir)
+        if self.out_dir is not None:
+            self._check_config(config)
+
+    def _check_config(self, config: dict) -> None:
+        path = self.out_dir / CONFIG_FILE
+        if not path.exists():
+            write_json(path, config)
+            return
+        stored, wanted = read_json(path), normalised(config)
+        if stored != wanted:
+            diff = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
+            raise ComparisonConfigError(
+                f"{self.out_dir} holds results of a different comparison (differs in: "
+                f"{', '.join(diff)}). Use a new output folder, or delete {self.out_dir} to "
+                "start over."
+            )
+
+    def path(self, task: Task) -> Path | None:
+        """The file of ``task``'s record (None without a folder)."""
+        if self.out_dir is None:
+            return None
+        part = "test" if task.is_refit else f"fold{task.fold}"
+        return self.out_dir / FOLD_DIR / f"{task.model}__seed{task.seed}__{part}.json"
+
+    def load(self, task: Task) -> dict | None:
+        """``task``'s finished record, or None when it has not run yet."""
+        path = self.path(task)
+        if path is None or not path.exists():
+            return None
+        record = read_json(path)
+        if record.get("fold") == "test":  # written by version 0.1: the refit was fold "test"
+            record["fold"] = None
+        return record
+
+    def save(self, task: Task, record: dict) -> None:
+        """Write ``task``'s record at once, atomically (nothing without a folder)."""
+        path = self.path(task)
+        if path is not None:
+            write_json(path, record)
