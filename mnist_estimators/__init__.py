@@ -29,6 +29,8 @@ _EXPORTS = {
     "ImagePipeline": "estimators.pipelines",
     "EpochTimer": "_keras.callbacks",
     "CosineToConstant": "_keras.schedules",
+    "CPUUnrolledLSTM": "_keras.layers",
+    "FusedLSTM": "_keras.layers",
     "load_mnist": "datasets",
     "load_fashion_mnist": "datasets",
     "load_digits_images": "datasets",

@@ -9,11 +9,12 @@ import pickle
 import resource
 from numbers import Integral
 
+import keras
 import numpy as np
 import pytest
+import sklearn
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
-from sklearn.utils._param_validation import Interval
 
 from mnist_estimators import (
     REFERENCE_TRAINING,
@@ -25,7 +26,8 @@ from mnist_estimators import (
     make_cnn_pipeline,
     make_lstm_pipeline,
 )
-from mnist_estimators._tf import _gradient_registry, keras, keras_training
+from mnist_estimators._keras.runtime import _gradient_registry, keras_training
+from mnist_estimators.estimators import Interval
 
 TINY = {"epochs": 1, "random_state": 0}
 CLASSIFIERS = [CNNClassifier, LSTMClassifier]
@@ -289,17 +291,22 @@ def test_same_random_state_same_predictions(make, small):
 
 
 def test_grid_search_over_two_architecture_params(small):
+    """GridSearchCV's scores are those of our pipeline fitted by hand with each candidate's
+    parameters on each fold: set_params reaches the network, and clone keeps the seed."""
     X, y, Xt, yt = small
-    grid = {"cnnclassifier__filters": [4, 8], "cnnclassifier__dense_units": [16, 32]}
-    search = GridSearchCV(make_cnn_pipeline(**TINY), grid, cv=2).fit(X, y)
+    grid = {"cnnclassifier__filters": [4, 8], "cnnclassifier__dense_units": [16]}
+    cv = StratifiedKFold(2, shuffle=True, random_state=0)
+    search = GridSearchCV(make_cnn_pipeline(**TINY), grid, cv=cv).fit(X, y)
     res = search.cv_results_
-    assert len(res["params"]) == 4
-    assert search.best_params_ == res["params"][int(np.argmax(res["mean_test_score"]))]
-    assert (
-        search.best_estimator_[-1].model_.layers[1].filters
-        == search.best_params_["cnnclassifier__filters"]
-    )
-    assert search.score(Xt, yt) == np.mean(search.best_estimator_.predict(Xt) == yt)
+    for i, filters in enumerate([4, 8]):
+        for k, (train, test) in enumerate(cv.split(X, y)):
+            pipe = make_cnn_pipeline(filters=filters, dense_units=16, **TINY).fit(
+                X[train], y[train]
+            )
+            assert pipe[-1].model_.layers[1].filters == filters
+            assert res[f"split{k}_test_score"][i] == np.mean(pipe.predict(X[test]) == y[test])
+    best = search.best_estimator_[-1]
+    assert [lay.units for lay in best.model_.layers if type(lay).__name__ == "Dense"] == [16, 10]
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
@@ -647,21 +654,31 @@ def test_architecture_and_optimizer_options(small):
 
 
 class _MLP(KerasImageClassifier):
-    """The docs' custom-network recipe: a dense network on flat pixels."""
+    """The docs' custom-network recipe: a dense network on flat pixels, public names only."""
 
     _parameter_constraints = {
         **KerasImageClassifier._parameter_constraints,
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
     }
-    _layout = "flat"
-    _network_name = "mlp"
+    input_layout = "flat"
+    network_name = "mlp"
 
     def __init__(self, *, hidden_units=32, epochs=5, batch_size=32, random_state=None):
         self.hidden_units = hidden_units
         super().__init__(epochs=epochs, batch_size=batch_size, random_state=random_state)
 
+    def build_network(self, inputs, n_classes):
+        x = keras.layers.Dense(self.hidden_units, activation="relu")(inputs)
+        return keras.layers.Dense(n_classes, activation="softmax")(x)
+
+
+class _LegacyMLP(KerasImageClassifier):
+    """The recipe of version 0.1 (private hooks), which keeps working."""
+
+    _layout = "flat"
+    _network_name = "legacy"
+
     def _build_network(self, x, n_classes):
-        x = keras.layers.Dense(self.hidden_units, activation="relu")(x)
         return keras.layers.Dense(n_classes, activation="softmax")(x)
 
 
@@ -671,7 +688,78 @@ def test_custom_network_on_the_base_class_with_a_flat_layout(small):
     assert clf.get_params()["hidden_units"] == 48 and is_classifier(clf)
     clf.fit(X / 16.0, y)
     assert clf.model_.input_shape == (None, 64)  # 8x8 digits, flat: no reshape
-    assert clf.model_.layers[1].units == 48
+    assert clf.model_.layers[1].units == 48 and clf.model_.name == "mlp"
     assert clf.score(Xt / 16.0, yt) > 0.7  # chance is 0.1; 0.82 measured
     with pytest.raises(ValueError, match="'hidden_units' parameter of _MLP must be an int"):
         _MLP(hidden_units=0).fit(X, y)
+    legacy = _LegacyMLP(**TINY).fit(X / 16.0, y)
+    assert legacy.model_.input_shape == (None, 64) and legacy.model_.name == "legacy"
+    with pytest.raises(NotImplementedError, match="must define build_network"):
+        KerasImageClassifier(**TINY).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS)
+def test_warm_start_continues_from_the_fitted_network(cls, small):
+    X, y, Xt, yt = small
+    X, Xt = X / 255.0, Xt / 255.0
+    params = {"epochs": 1, "random_state": 0, "lr_schedule": "constant"}
+    clf = cls(warm_start=True, **params).fit(X, y)
+    model, first = clf.model_, [w.copy() for w in clf.model_.get_weights()]
+    loss_after_one = clf.history_["loss"][-1]
+    clf.fit(X, y)
+    # The same network went on training: epochs and history go on counting.
+    assert clf.model_ is model and clf.n_iter_ == 2 and len(clf.history_["loss"]) == 2
+    assert clf.history_["loss"][0] == loss_after_one
+    assert any(
+        not np.array_equal(a, b) for a, b in zip(first, clf.model_.get_weights(), strict=True)
+    )
+    # A cold fit with the same seed equals the first fit of the warm one, bit for bit.
+    cold = cls(**params).fit(X, y)
+    for a, b in zip(cold.model_.get_weights(), first, strict=True):
+        np.testing.assert_array_equal(a, b)
+    cold.fit(X, y)  # warm_start=False: a fresh network, one epoch again
+    assert cold.n_iter_ == 1
+    # clone and pickle keep the parameter; an unpickled estimator continues too.
+    assert clone(clf).get_params()["warm_start"] is True
+    again = pickle.loads(pickle.dumps(clf))
+    assert again.warm_start is True
+    again.fit(X, y)
+    assert again.n_iter_ == 3 and len(again.history_["loss"]) == 3
+
+
+def test_warm_start_restarts_the_cosine_schedule(small):
+    """Each warm fit runs its own cosine: its first batch is at the full learning rate."""
+    X, y, _, _ = small
+    rates = []
+
+    class Rates(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            opt = self.model.optimizer
+            rates.append(float(opt.learning_rate))
+
+    clf = CNNClassifier(
+        warm_start=True,
+        epochs=1,
+        batch_size=100,
+        learning_rate=0.01,
+        steps_per_execution=1,
+        callbacks=[Rates()],
+        random_state=0,
+    )
+    clf.fit(X / 255.0, y)
+    clf.fit(X / 255.0, y)
+    # 4 batches per fit: 0.01 * (1 + cos(pi * t / 4)) / 2 for t = 0..3, twice.
+    expected = [0.01, 0.0085355339, 0.005, 0.0014644661] * 2
+    np.testing.assert_allclose(rates, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_validation_data_with_metadata_routing(make, small):
+    """The documented validation-data path works with metadata routing on, as off."""
+    X, y, Xt, yt = small
+    off = make(epochs=1, random_state=0).fit(X, y, validation_data=(Xt, yt))
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make(epochs=1, random_state=0)
+        pipe[-1].set_fit_request(validation_data=True)
+        pipe.fit(X, y, validation_data=(Xt, yt))
+    assert pipe[-1].history_["val_loss"] == off[-1].history_["val_loss"]

@@ -1,9 +1,11 @@
 """compare_models (scikit-learn's cross_validate per fold, over seeds), resuming, refusal of a
-foreign folder, ComparisonResult.from_search, the verdict sentences and the report."""
+foreign folder, from_search, the verdict sentences and the report."""
 
 from __future__ import annotations
 
 import json
+import statistics
+import time
 import warnings
 
 import numpy as np
@@ -16,18 +18,20 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 
-from mnist_estimators import (
-    ComparisonResult,
-    compare_models,
-    comparison,
-    figures,
-    make_cnn_pipeline,
-    make_lstm_pipeline,
+from mnist_estimators import compare_models, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators.evaluation import folds
+from mnist_estimators.evaluation.compare import ComparisonConfigError, _splitter
+from mnist_estimators.evaluation.parallel import LOKY_RECYCLED_WORKER, run_tasks
+from mnist_estimators.evaluation.result import PairStatistics
+from mnist_estimators.evaluation.scoring import (
+    COMPARISON_SCORING,
+    TIMING_SCORING,
+    FastestWithinTolerance,
+    pareto_front,
 )
-from mnist_estimators.comparison import ComparisonConfigError, _splitter
-from mnist_estimators.report import verdict_sentence
-from mnist_estimators.result import pareto_front
-from mnist_estimators.scoring import COMPARISON_SCORING, TIMING_SCORING, FastestWithinTolerance
+from mnist_estimators.evaluation.search import from_search, grid_search
+from mnist_estimators.reporting import figures
+from mnist_estimators.reporting.report import verdict_sentence, verdict_sentences, write_report
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +98,7 @@ def test_every_field(result, tiny):
     assert t["accuracy"] == pytest.approx(np.mean(np.asarray(t["predictions"]) == tiny[3]))
     st = res.statistics[0]
     assert st["ttest"]["detail"]["k"] == 2 and len(st["mcnemar"]) == 1
-    (sentence,) = res.verdicts
+    (sentence,) = verdict_sentences(res)
     assert "CNN" in sentence and "LSTM" in sentence and "one training seed" in sentence
 
 
@@ -122,18 +126,26 @@ def test_seeds_repeat_folds_and_refit(two_seeds, tmp_path):
     assert st["ttest"]["detail"]["k"] == 4 and st["ttest"]["detail"]["df"] == 3
     assert [m["seed"] for m in st["mcnemar"]] == [3, 4]
     s = res.summary
-    per_seed = res.folds.query("model == 'LSTM'").groupby("seed").accuracy.mean()
-    assert s.loc["LSTM", "accuracy_seed_std"] == pytest.approx(per_seed.std(ddof=1))
+    # The summary against the statistics module, from the fold rows one by one.
+    rows = [r for r in res.folds.to_dict("records") if r["model"] == "LSTM"]
+    per_seed = [statistics.fmean(r["accuracy"] for r in rows if r["seed"] == k) for k in (3, 4)]
+    assert s.loc["LSTM", "accuracy_seed_std"] == pytest.approx(statistics.stdev(per_seed))
+    assert s.loc["LSTM", "accuracy_mean"] == pytest.approx(
+        statistics.fmean(r["accuracy"] for r in rows)
+    )
+    assert s.loc["LSTM", "accuracy_std"] == pytest.approx(
+        statistics.stdev(r["accuracy"] for r in rows)
+    )
     accs = [r["accuracy"] for r in res.test["LSTM"]]
-    assert s.loc["LSTM", "test_accuracy"] == pytest.approx(np.mean(accs))
-    md = res.save(tmp_path)["report.md"].read_text()
+    assert s.loc["LSTM", "test_accuracy"] == pytest.approx(statistics.fmean(accs))
+    md = write_report(res, tmp_path)["report.md"].read_text()
     assert "2 training seeds (3, 4)" in md and "repeated k-fold t-test" in md
     assert md.count("*McNemar's test*, seed") == 2 and "one training seed" not in md
 
 
 def test_report_files(result, tmp_path):
     res, _ = result
-    written = res.save(tmp_path / "report")
+    written = write_report(res, tmp_path / "report")
     for name in (
         "report.md",
         "results.csv",
@@ -151,7 +163,8 @@ def test_report_files(result, tmp_path):
     assert "tensorflow" in md and "scikit-learn" in md
     data = json.loads(written["results.json"].read_text())
     assert set(data) >= {"summary", "folds", "histories", "test", "statistics", "config"}
-    assert data["verdicts"] == res.verdicts
+    assert data["verdicts"] == verdict_sentences(res)
+    assert data["statistics"][0]["model_a"] == "CNN" and "mcnemar" in data["statistics"][0]
     assert written["learning_curves"].read_bytes()[:4] == b"\x89PNG"
 
 
@@ -163,7 +176,7 @@ def test_save_without_matplotlib_writes_tables_and_warns(result, tmp_path, monke
 
     monkeypatch.setattr(figures, "_pyplot", missing)
     with pytest.warns(UserWarning, match="figures were skipped"):
-        written = res.save(tmp_path)
+        written = write_report(res, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "report.md",
         "results.csv",
@@ -175,23 +188,23 @@ def test_save_without_matplotlib_writes_tables_and_warns(result, tmp_path, monke
 def test_resume_after_interruption_redoes_nothing(tiny, tmp_path, monkeypatch):
     X, y, Xt, yt = tiny
     calls, interrupted = [], []
-    real = comparison._run_task
+    real = folds.evaluate
 
     def flaky(task, *args):
-        calls.append(task[:3])
+        calls.append((task.model, task.seed, task.fold))
         if len(calls) == 3 and not interrupted:
             interrupted.append(True)
             raise KeyboardInterrupt  # as a Ctrl-C during the third fit
         return real(task, *args)
 
-    monkeypatch.setattr(comparison, "_run_task", flaky)
+    monkeypatch.setattr(folds, "evaluate", flaky)
     kwargs = {"cv": 2, "X_test": Xt, "y_test": yt, "out_dir": tmp_path, "progress": False}
     with pytest.raises(KeyboardInterrupt):
         compare_models(_models(), X, y, **kwargs)
     assert len(list((tmp_path / "folds").glob("*.json"))) == 2
     calls.clear()
     res = compare_models(_models(), X, y, **kwargs)
-    assert calls == [("CNN", 0, 1), ("LSTM", 0, 1), ("CNN", 0, "test"), ("LSTM", 0, "test")]
+    assert calls == [("CNN", 0, 1), ("LSTM", 0, 1), ("CNN", 0, None), ("LSTM", 0, None)]
     assert len(res.folds) == 4
     calls.clear()
     compare_models(_models(), X, y, **kwargs)
@@ -246,12 +259,12 @@ def test_from_search_one_object_comparison(tiny, tmp_path):
         refit=FastestWithinTolerance(0.002),
         cv=3,
     ).fit(X, y)
-    res = ComparisonResult.from_search(search, X_test=Xt, y_test=yt)
+    res = from_search(search, X_test=Xt, y_test=yt)
     assert res.names == ["CNN", "LSTM"] and len(res.folds) == 6
     acc = search.cv_results_["mean_test_accuracy"]
     best, other = int(np.argmax(acc)), 1 - int(np.argmax(acc))
     (st,) = res.statistics
-    assert (st["model_a"], st["model_b"]) == (res.names[best], res.names[other])
+    assert (st.model_a, st.model_b) == (res.names[best], res.names[other])
     # the corrected t-test, computed independently: the plain one-sample t of the
     # differences, rescaled by sqrt((1/k) / (1/k + n_test/n_train)) with n_test/n_train = 1/2
     d = np.array(
@@ -260,18 +273,16 @@ def test_from_search_one_object_comparison(tiny, tmp_path):
     from scipy import stats
 
     t_plain = stats.ttest_1samp(d, 0.0).statistic
-    assert st["ttest"]["statistic"] == pytest.approx(t_plain * np.sqrt((1 / 3) / (1 / 3 + 1 / 2)))
+    assert st.ttest["statistic"] == pytest.approx(t_plain * np.sqrt((1 / 3) / (1 / 3 + 1 / 2)))
     chosen = res.names[search.best_index_]
     assert list(res.test) == [chosen] and len(res.test[chosen][0]["predictions"]) == 100
-    written = res.save(tmp_path)
+    written = write_report(res, tmp_path)
     md = written["report.md"].read_text()
     assert f"Refit chose **{chosen}**" in md and "within 0.002" in md and "Pareto front" in md
     assert "accuracy_vs_time" in written and "learning_curves" not in written
 
 
 def test_resumable_grid_search_equals_gridsearchcv(tiny, tmp_path):
-    from mnist_estimators.search import grid_search
-
     X, y, Xt, yt = tiny
     grid = {"cnnclassifier__filters": [2, 4]}
     ours = grid_search(
@@ -292,51 +303,97 @@ def test_resumable_grid_search_equals_gridsearchcv(tiny, tmp_path):
     assert ours.search["chosen_index"] == theirs.best_index_
     chosen = ours.names[ours.search["chosen_index"]]
     assert ours.test[chosen][0]["accuracy"] == pytest.approx(theirs.score(Xt, yt))
-    assert (tmp_path / "refit.json").is_file() and len(list((tmp_path / "folds").iterdir())) == 4
+    # 2 candidates x 2 folds, and the refit of the chosen one, each in its own file.
+    names = sorted(p.name for p in (tmp_path / "folds").iterdir())
+    assert len(names) == 5 and f"{chosen}__seed0__test.json" in names
+    written = write_report(ours, tmp_path / "report")
+    best = json.loads(written["best.json"].read_text())
+    assert best["best_params"] == {"cnnclassifier__filters": [2, 4][theirs.best_index_]}
+    assert best["test_accuracy"] == pytest.approx(theirs.score(Xt, yt))
+    # A rerun reads every finished fold and the refit back: nothing is trained again.
+    stamps = {p: p.stat().st_mtime_ns for p in (tmp_path / "folds").iterdir()}
+    again = grid_search(
+        _cnn(), grid, X, y, cv=2, X_test=Xt, y_test=yt, out_dir=tmp_path, progress=False
+    )
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "folds").iterdir()} == stamps
+    assert again.folds.equals(ours.folds) and again.test == ours.test
 
 
 def test_from_search_needs_the_timing_scorers(tiny):
     X, y, _, _ = tiny
     search = GridSearchCV(_cnn(), {"cnnclassifier__filters": [2, 4]}, cv=2).fit(X[:100], y[:100])
     with pytest.raises(ValueError, match="TIMING_SCORING"):
-        ComparisonResult.from_search(search)
+        from_search(search)
 
 
-def _stat(cv_p=None, cv_diff=0.0, test=()):
-    st = {"model_a": "CNN", "model_b": "LSTM"}
-    if cv_p is not None:
-        st["ttest"] = {"p_value": cv_p, "mean_difference": cv_diff}
-        st["cv_finding"] = None if cv_p >= 0.05 else ("CNN" if cv_diff > 0 else "LSTM")
-    if test:
-        st["mcnemar"] = [
-            {"seed": i, "p_value": p, "mean_difference": d} for i, (p, d) in enumerate(test)
-        ]
-        from mnist_estimators.stats import finding_across_seeds
-
-        st["test_finding"] = finding_across_seeds(st["mcnemar"], "CNN", "LSTM")
-    return st
+def _stat(ttest=None, cv_finding=None, mcnemar=(), test_finding=None):
+    """The statistics of CNN vs LSTM, every finding given as it is (none is computed here)."""
+    return PairStatistics(
+        "CNN",
+        "LSTM",
+        ttest=None if ttest is None else {"p_value": ttest[0], "mean_difference": ttest[1]},
+        cv_finding=cv_finding,
+        mcnemar=[
+            {"seed": i, "p_value": p, "mean_difference": d} for i, (p, d) in enumerate(mcnemar)
+        ],
+        test_finding=test_finding,
+    )
 
 
 @pytest.mark.parametrize(
     ("st", "expected"),
     [
-        (_stat(0.01, 0.01, [(0.01, 0.01)]), "CNN is more accurate than LSTM: cross-validation"),
-        (_stat(0.3, 0.01, [(0.3, 0.01)]), "No significant difference"),
         (
-            _stat(0.3, 0.01, [(0.049, 0.002), (0.02, 0.003)]),
-            "The test set shows CNN more accurate than LSTM (McNemar, p = 0.02 to 0.049 over 2 seeds), "
-            "a difference that cross-validation does not confirm",
+            _stat((0.01, 0.01), "CNN", [(0.01, 0.01)], "CNN"),
+            "CNN is more accurate than LSTM: cross-validation (corrected t-test, p = 0.010) and "
+            "the test set (McNemar, p = 0.010) agree.",
         ),
-        (_stat(0.001, -0.01, [(0.4, 0.001)]), "Cross-validation shows LSTM more accurate than CNN"),
-        (_stat(0.01, 0.01, [(0.01, -0.01)]), "Cross-validation and the test set disagree"),
-        (_stat(0.3, 0.0, [(0.01, 0.01), (0.01, -0.01)]), "The seeds disagree on the test set"),
-        (_stat(0.3, 0.0, [(0.01, 0.01), (0.2, 0.001)]), "No significant difference"),
+        (
+            _stat((0.3, 0.01), None, [(0.3, 0.01)], None),
+            "No significant difference in accuracy between CNN and LSTM (corrected t-test, "
+            "p = 0.300; McNemar, p = 0.300).",
+        ),
+        (
+            _stat((0.3, 0.01), None, [(0.049, 0.002), (0.02, 0.003)], "CNN"),
+            "The test set shows CNN more accurate than LSTM (McNemar, p = 0.02 to 0.049 over 2 seeds), "
+            "a difference that cross-validation does not confirm (corrected t-test, p = 0.300).",
+        ),
+        (
+            _stat((0.001, -0.01), "LSTM", [(0.4, 0.001)], None),
+            "Cross-validation shows LSTM more accurate than CNN (corrected t-test, p = 0.001), "
+            "a difference that the test set does not confirm (McNemar, p = 0.400).",
+        ),
+        (
+            _stat((0.01, 0.01), "CNN", [(0.01, -0.01)], "LSTM"),
+            "Cross-validation and the test set disagree: cross-validation favours CNN "
+            "(corrected t-test, p = 0.010), the test set favours LSTM (McNemar, p = 0.010); "
+            "no conclusion.",
+        ),
+        (
+            _stat((0.3, 0.0), None, [(0.01, 0.01), (0.01, -0.01)], "mixed"),
+            "The seeds disagree on the test set (McNemar, p = 0.01 to 0.01 over 2 seeds), so "
+            "there is no finding; cross-validation shows no significant difference (corrected "
+            "t-test, p = 0.300).",
+        ),
+        (
+            _stat((0.2, 0.01), None),
+            "No significant difference in accuracy between CNN and LSTM (corrected t-test, "
+            "p = 0.200).",
+        ),
+        (
+            _stat(mcnemar=[(0.0001, 0.02)], test_finding="CNN"),
+            "CNN is more accurate than LSTM (McNemar, p < 0.001).",
+        ),
+        (_stat(), "CNN and LSTM: too few folds for a test."),
     ],
 )
 def test_verdict_sentences(st, expected):
-    sentence = verdict_sentence(st)
-    assert sentence.startswith(expected) and sentence.count(".") >= 1
-    assert "one training seed" in verdict_sentence(st, single_seed=True)
+    assert verdict_sentence(st) == expected
+    assert verdict_sentence(st.to_dict()) == expected  # results.json's form reads the same
+    if st.has_ttest or st.has_mcnemar:
+        assert verdict_sentence(st, single_seed=True) == expected + (
+            " This rests on one training seed: repeat with more seeds to see whether it holds."
+        )
 
 
 def test_pareto_front_against_brute_force(rng):
@@ -380,29 +437,35 @@ def test_parallel_and_unmonitored_runs_match_the_serial_one(result, tiny):
     np.testing.assert_array_equal(quiet.folds.accuracy.to_numpy(), serial)
 
 
-def _double(task):
+def _double_then_recycle(task):
+    """2 * task, from a loky worker that then stops as if it leaked memory: after each
+    task a worker compares its memory with its first task's (more than one second
+    later); a negative allowance makes every such check fail, so loky restarts it."""
+    from joblib.externals.loky import process_executor
+
+    process_executor._MAX_MEMORY_LEAK_SIZE = -(10**15)
+    time.sleep(1.2)
     return 2 * task
 
 
-def test_loky_worker_restart_notice_is_not_shown_but_other_warnings_are(recwarn):
-    """joblib's pool restarts a worker whose memory grew 300 MB past its first task's and
-    says so with a warning about 'a memory leak' (parallel.LOKY_RECYCLED_WORKER); that one
-    is silenced while tasks run, nothing else is, and the results are all there."""
-    import warnings
+def test_loky_worker_restart_notice_is_silenced_only_while_waiting(recwarn):
+    """loky restarts a worker whose memory grew past its first task's and says so from its
+    own thread with a warning about 'a memory leak' (LOKY_RECYCLED_WORKER). A real restart:
+    that notice is not shown, every result arrives, and the caller's code between two
+    results runs under the caller's own warning filters, not the silencing one."""
+    from joblib.externals.loky import get_reusable_executor
 
-    from mnist_estimators.parallel import LOKY_RECYCLED_WORKER, run_tasks
-
-    tasks = run_tasks(_double, [1, 2, 3], (), n_jobs=2)
-    first = next(tasks)
-    warnings.warn(
-        f"{LOKY_RECYCLED_WORKER}. This can be caused by a too short worker timeout or by a "
-        "memory leak.",
-        UserWarning,
-    )
-    warnings.warn("something else", UserWarning)
-    assert sorted([first, *tasks]) == [2, 4, 6]
-    messages = [str(w.message) for w in recwarn]
-    assert "something else" in messages
-    assert not [m for m in messages if LOKY_RECYCLED_WORKER in m]
-    warnings.warn(f"{LOKY_RECYCLED_WORKER}.", UserWarning)  # after the run: shown again
-    assert [str(w.message) for w in recwarn][-1] == f"{LOKY_RECYCLED_WORKER}."
+    warnings.simplefilter("always")
+    before = list(warnings.filters)
+    results, filters_seen = [], []
+    try:
+        for value in run_tasks(_double_then_recycle, list(range(1, 7)), (), n_jobs=2):
+            filters_seen.append(list(warnings.filters))
+            results.append(value)
+    finally:
+        get_reusable_executor().shutdown(wait=True)  # no patched worker survives the test
+    assert sorted(results) == [2, 4, 6, 8, 10, 12]
+    assert all(seen == before for seen in filters_seen)
+    assert not [w for w in recwarn if LOKY_RECYCLED_WORKER in str(w.message)]
+    warnings.warn(f"{LOKY_RECYCLED_WORKER}.", UserWarning)  # outside a run: shown
+    assert str(recwarn[-1].message) == f"{LOKY_RECYCLED_WORKER}."

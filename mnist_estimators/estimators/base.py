@@ -72,7 +72,7 @@ _COMMON_PARAMS_DOC = """\
         "constant" keeps ``learning_rate`` throughout (the reference). "cosine"
         lowers it batch by batch from ``learning_rate`` to 0 along a half cosine
         over the epochs of one ``fit``, inside the optimizer
-        (:class:`~mnist_estimators.schedules.CosineToConstant`).
+        (:class:`~mnist_estimators.CosineToConstant`).
         ``partial_fit`` always uses the constant rate: it cannot know how many
         calls will follow.
     batch_size : int, default=$batch_size

@@ -39,7 +39,7 @@ class LSTMClassifier(KerasImageClassifier):
         Dropout rate before the output layer.
     unroll : bool, default=True
         True: on CPU, the loop over the rows is unrolled into the graph
-        (:class:`~mnist_estimators.layers.CPUUnrolledLSTM`, for images of at most
+        (:class:`~mnist_estimators.CPUUnrolledLSTM`, for images of at most
         64 rows): the same maths, 1.2-1.5x faster training on 2 cores. On a GPU
         Keras' cuDNN kernel runs either way. False: ``keras.layers.LSTM`` and its
         symbolic loop everywhere.

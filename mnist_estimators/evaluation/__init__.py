@@ -23,6 +23,10 @@ _EXPORTS = {
     "grid_search": "search",
     "ComparisonConfigError": "errors",
     "FoldsError": "errors",
+    "TIMING_SCORING": "scoring",
+    "COMPARISON_SCORING": "scoring",
+    "AccuracyTimeTradeoff": "scoring",
+    "FastestWithinTolerance": "scoring",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -138,7 +138,7 @@ def compare_models(
     seeds : int or list of int, default=1
         Training seeds: an int n means ``random_state, random_state + 1, ...``.
         Each seed is a full set of folds plus the refit; a difference is only
-        stated when it holds across them (see :mod:`mnist_estimators.stats`).
+        stated when it holds across them (see :mod:`mnist_estimators.evaluation.stats`).
     random_state : int, default=0
         First seed when ``seeds`` is an int.
     n_jobs : int, default=None
@@ -147,7 +147,7 @@ def compare_models(
         ``None`` means one at a time (all of a cluster's workers with
         ``scheduler``). Each worker gives TensorFlow only its share of the cores.
     scheduler : str or distributed.Client, default=None
-        Run the folds on a Dask cluster (:mod:`mnist_estimators.parallel`):
+        Run the folds on a Dask cluster (:mod:`mnist_estimators.evaluation.parallel`):
         ``"local"`` (a ``LocalCluster`` of one single-threaded worker per core),
         a scheduler address such as ``"tcp://host:8786"``, or a connected
         ``Client``. The data are scattered to the workers once. Each fold's

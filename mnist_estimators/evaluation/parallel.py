@@ -1,7 +1,7 @@
 """Where the folds run: this process, joblib's local processes, or a Dask cluster.
 
 One module owns parallel execution for :func:`~mnist_estimators.compare_models`
-and :func:`~mnist_estimators.search.grid_search`:
+and :func:`~mnist_estimators.evaluation.search.grid_search`:
 
 * ``n_jobs`` runs folds in joblib's default ``loky`` processes (or whatever
   backend the caller activated with :func:`joblib.parallel_config`, for example
@@ -101,7 +101,7 @@ def default_n_jobs(data_bytes: int, *, memory_bytes: int | None = None) -> int:
 
     Examples
     --------
-    >>> from mnist_estimators.parallel import default_n_jobs, usable_cores
+    >>> from mnist_estimators.evaluation.parallel import default_n_jobs, usable_cores
     >>> default_n_jobs(55_000_000, memory_bytes=24 * 2**30) == min(usable_cores(), 11)
     True
     >>> default_n_jobs(55_000_000, memory_bytes=2 * 2**30)

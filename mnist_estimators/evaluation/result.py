@@ -150,7 +150,7 @@ class SearchInfo:
     refit : str, bool or None
         The refit rule (its ``repr`` when it is a callable).
     tolerance : float or None
-        The tolerance of a :class:`~mnist_estimators.scoring.FastestWithinTolerance` rule.
+        The tolerance of a :class:`~mnist_estimators.evaluation.scoring.FastestWithinTolerance` rule.
     pareto : list of int
         The candidates on the accuracy / training-time Pareto front.
     """

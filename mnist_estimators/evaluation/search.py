@@ -119,7 +119,7 @@ def grid_search(
         ``StratifiedKFold(cv, shuffle=True, random_state=random_state)``.
     refit : "accuracy" or callable, default="accuracy"
         The highest mean accuracy, or a rule on the ``cv_results_`` table such
-        as :class:`~mnist_estimators.scoring.FastestWithinTolerance`.
+        as :class:`~mnist_estimators.evaluation.scoring.FastestWithinTolerance`.
     X_test, y_test : arrays, default=None
         The chosen candidate is refit on all of ``X`` and tested here.
     random_state : int, default=0
@@ -196,7 +196,7 @@ def from_search(
     search : fitted GridSearchCV or RandomizedSearchCV
         Its ``scoring`` must be a dict with ``"accuracy"``,
         ``"neg_fit_time"`` and ``"neg_predict_time"`` (e.g.
-        :data:`~mnist_estimators.scoring.TIMING_SCORING`); a
+        :data:`~mnist_estimators.evaluation.scoring.TIMING_SCORING`); a
         ``"neg_log_loss"`` entry adds log loss.
     X_test, y_test : arrays, default=None
         Held-out data to test the refit model on.
