@@ -14,7 +14,14 @@ import tempfile
 
 import matplotlib.pyplot as plt
 
-from mnist_estimators import compare_models, load_mnist, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators import (
+    compare_models,
+    load_mnist,
+    make_cnn_pipeline,
+    make_lstm_pipeline,
+    write_report,
+)
+from mnist_estimators.reporting import verdict_sentences
 
 QUICK = os.environ.get("MNIST_ESTIMATORS_QUICK") == "1"
 N_TRAIN, N_TEST, EPOCHS, CV = (1200, 500, 1, 2) if QUICK else (60000, 10000, 5, 5)
@@ -34,15 +41,17 @@ print(result.summary[["accuracy_mean", "accuracy_std", "fit_time_mean", "test_ac
 # Is the difference real?
 # -----------------------
 # One sentence per pair, from the corrected t-test on the folds and McNemar's
-# test on each seed's test predictions.
-for line in result.verdicts:
+# test on each seed's test predictions (the report's sentences,
+# :func:`mnist_estimators.reporting.verdict_sentences`).
+for line in verdict_sentences(result):
     print(line)
 
 # %%
 # The report's figures
 # --------------------
-# ``save`` writes report.md, the tables and these figures.
-written = result.save(out)
+# ``write_report`` writes report.md, results.csv, results.json and these figures;
+# the result itself holds only the data and the statistics.
+written = write_report(result, out)
 for name in ("learning_curves", "accuracy_vs_time"):
     fig, ax = plt.subplots(figsize=(8, 4))
     ax.imshow(plt.imread(written[name]))

@@ -4,16 +4,21 @@ A custom network on KerasImageClassifier
 
 Subclass :class:`~mnist_estimators.KerasImageClassifier` with your own layers and
 get everything else for free: input checks, labels, seeding, the optimizer and
-its schedule, validation data, timing, pickling, ``clone`` and ``GridSearchCV``.
-Here, a one-hidden-layer perceptron on flat pixels, cross-validated against the CNN.
+its schedule, validation data, warm starts, timing, pickling, ``clone`` and
+``GridSearchCV``. Here, a one-hidden-layer perceptron on flat pixels,
+cross-validated against the CNN.
 """
 
 # %%
 # The class
 # ---------
-# Its own parameter (``hidden_units``), declared with its constraint, then the
-# common ones passed on to the base class. ``_layout = "flat"`` asks for
-# ``(n, 784)`` input; ``"image"`` would give ``(n, 28, 28, 1)``.
+# Its own parameter (``hidden_units``), declared with its constraint (scikit-learn's
+# ``Interval``, re-exported by :mod:`mnist_estimators.estimators`), then the common
+# ones passed on to the base class. ``input_layout = "flat"`` asks for ``(n, 784)``
+# input; ``"image"`` would give ``(n, 28, 28, 1)``. ``build_network`` applies the
+# layers, from ``keras`` (Keras 3 itself, as ``mnist_estimators`` imports it, its
+# TensorFlow start-up notices silenced), to the symbolic input and returns the
+# output tensor; ``network_name`` names the Keras model.
 import os
 from numbers import Integral
 
@@ -22,10 +27,15 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
-from sklearn.utils._param_validation import Interval
 
-from mnist_estimators import KerasImageClassifier, PixelScaler, load_mnist, make_cnn_pipeline
-from mnist_estimators._tf import keras
+from mnist_estimators import (
+    KerasImageClassifier,
+    PixelScaler,
+    keras,
+    load_mnist,
+    make_cnn_pipeline,
+)
+from mnist_estimators.estimators import Interval
 
 
 class MLPClassifier(KerasImageClassifier):
@@ -35,15 +45,15 @@ class MLPClassifier(KerasImageClassifier):
         **KerasImageClassifier._parameter_constraints,
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
     }
-    _layout = "flat"
-    _network_name = "mlp"
+    input_layout = "flat"
+    network_name = "mlp"
 
     def __init__(self, *, hidden_units=256, epochs=5, batch_size=32, random_state=None):
         self.hidden_units = hidden_units
         super().__init__(epochs=epochs, batch_size=batch_size, random_state=random_state)
 
-    def _build_network(self, x, n_classes):
-        x = keras.layers.Dense(self.hidden_units, activation="relu")(x)
+    def build_network(self, inputs, n_classes):
+        x = keras.layers.Dense(self.hidden_units, activation="relu")(inputs)
         return keras.layers.Dense(n_classes, activation="softmax")(x)
 
 

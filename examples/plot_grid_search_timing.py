@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV
 
 from mnist_estimators import load_mnist, make_cnn_pipeline
-from mnist_estimators.scoring import TIMING_SCORING, FastestWithinTolerance
+from mnist_estimators.evaluation import TIMING_SCORING, FastestWithinTolerance
 
 QUICK = os.environ.get("MNIST_ESTIMATORS_QUICK") == "1"
 N_TRAIN, EPOCHS = (1200, 1) if QUICK else (20000, 5)

@@ -17,8 +17,15 @@ import matplotlib.pyplot as plt
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from mnist_estimators import ComparisonResult, load_mnist, make_cnn_pipeline, make_lstm_pipeline
-from mnist_estimators.scoring import TIMING_SCORING, FastestWithinTolerance
+from mnist_estimators import (
+    from_search,
+    load_mnist,
+    make_cnn_pipeline,
+    make_lstm_pipeline,
+    write_report,
+)
+from mnist_estimators.evaluation import TIMING_SCORING, FastestWithinTolerance
+from mnist_estimators.reporting import verdict_sentences
 
 QUICK = os.environ.get("MNIST_ESTIMATORS_QUICK") == "1"
 N_TRAIN, N_TEST, EPOCHS = (1200, 500, 1) if QUICK else (60000, 10000, 5)
@@ -44,11 +51,13 @@ search = GridSearchCV(
 # %%
 # The report
 # ----------
-result = ComparisonResult.from_search(search, X_test=X_test, y_test=y_test)
+# ``from_search`` reads the fitted search into a ``SearchResult`` (the refit
+# model tested on ``X_test``); ``write_report`` writes it, with ``best.json``.
+result = from_search(search, X_test=X_test, y_test=y_test)
 print(result.summary[["accuracy_mean", "accuracy_std", "fit_time_mean"]])
-for line in result.verdicts:
+for line in verdict_sentences(result):
     print(line)
-written = result.save(tempfile.mkdtemp(prefix="search-"))
+written = write_report(result, tempfile.mkdtemp(prefix="search-"))
 print("files:", sorted(written))
 
 # %%

@@ -30,6 +30,7 @@ _EXPORTS = {
     "EpochTimer": "_keras.callbacks",
     "CosineToConstant": "_keras.schedules",
     "CPUUnrolledLSTM": "_keras.layers",
+    "keras": "_keras.runtime",
     "FusedLSTM": "_keras.layers",
     "load_mnist": "datasets",
     "load_fashion_mnist": "datasets",

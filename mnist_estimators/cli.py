@@ -425,11 +425,30 @@ class _UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mnist-estimators``."""
+    """Entry point of ``mnist-estimators``.
+
+    Warnings print as one line each (``warning: ...``) while the command runs; the
+    process's warning filters and format are restored when it returns, so calling
+    ``main`` from Python changes nothing of the caller's.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    warnings.simplefilter("default", IncompleteDatasetWarning)
-    warnings.formatwarning = lambda msg, cat, *a, **k: f"warning: {msg}\n"
+    saved_format = warnings.formatwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", IncompleteDatasetWarning)
+        warnings.formatwarning = _one_line_warning
+        try:
+            return _run(parser, args)
+        finally:
+            warnings.formatwarning = saved_format
+
+
+def _one_line_warning(message, category, *args, **kwargs) -> str:
+    return f"warning: {message}\n"
+
+
+def _run(parser, args) -> int:
+    """The command's handler, its errors turned into a message and an exit code."""
     commands = {"compare": cmd_compare, "grid-search": cmd_grid_search, "datasets": cmd_datasets}
     try:
         return commands[args.command](args)

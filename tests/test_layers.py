@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_estimators import layers as layers_module
-from mnist_estimators._tf import keras
-from mnist_estimators.layers import CPUUnrolledLSTM, FusedLSTM
+from mnist_estimators._keras import layers as layers_module
+from mnist_estimators._keras.runtime import keras
+from mnist_estimators._keras.layers import CPUUnrolledLSTM, FusedLSTM
 
 
 def _pair(units=16, cls=FusedLSTM, steps=28, **kwargs):
@@ -86,10 +86,10 @@ def test_unrolled_lstm_is_keras_lstm_on_a_gpu_and_for_long_sequences(monkeypatch
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.layers.LSTM, "inner_loop", spy)
-    monkeypatch.setattr(layers_module, "_gpu_visible", lambda: True)
+    monkeypatch.setattr(layers_module, "gpu_visible", lambda: True)
     assert {"While", "StatelessWhile"} & _ops(unrolled, x)
     assert calls and not any(calls)  # Keras' LSTM ran with unroll=False: cuDNN may apply
-    monkeypatch.setattr(layers_module, "_gpu_visible", lambda: False)
+    monkeypatch.setattr(layers_module, "gpu_visible", lambda: False)
     calls.clear()
     assert not {"While", "StatelessWhile"} & _ops(unrolled, x)
     assert calls == [True]

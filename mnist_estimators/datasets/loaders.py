@@ -380,7 +380,7 @@ def load_train_test(
     >>> data.X.shape, data.X_test.shape
     ((100, 64), (50, 64))
     >>> data.description
-    'digits, 100 training and 50 test images (a stratified subset); files complete'
+    'digits, 100 training and 50 test images (a stratified subset); files complete, from sklearn.datasets.load_digits'
     """
     if name not in LOADERS:
         raise ValueError(f"name must be one of {sorted(LOADERS)}, got {name!r}.")

@@ -56,7 +56,7 @@ def check_folds(y, y_test, cv: int) -> None:
     >>> check_folds([0, 0, 1], [0, 1], cv=2)
     Traceback (most recent call last):
     ...
-    mnist_estimators.evaluation.folds.FoldsError: 2 folds need at least 2 training images of every class, but class 1 has 1: use fewer folds or more training data (at least 4 images).
+    mnist_estimators.evaluation.errors.FoldsError: 2 folds need at least 2 training images of every class, but class 1 has 1: use fewer folds or more training data (at least 4 images).
     """
     classes, counts = np.unique(np.asarray(y), return_counts=True)
     if counts.min() < cv:
