@@ -13,6 +13,17 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
 
+def pytest_configure(config):
+    """Under pytest-xdist (``-n N``), each worker process gives TensorFlow its share of the
+    cores, as the package's own parallel workers do: N processes of one thread each ran
+    faster than one process using every core (benchmarks/bench_parallel.py)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers > 1:
+        from mnist_estimators.evaluation.parallel import configure_tensorflow_threads, usable_cores
+
+        configure_tensorflow_threads(max(1, usable_cores() // workers))
+
+
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     path = Path(os.environ.get("MNIST_ESTIMATORS_DATA") or DEFAULT_MNIST)

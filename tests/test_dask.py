@@ -13,15 +13,64 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
+import cloudpickle
 import distributed
 import numpy as np
 import pytest
 from joblib import parallel_config
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from mnist_estimators import compare_models, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators._keras.runtime import keras
 from mnist_estimators.cli import main
+from mnist_estimators.estimators.pipelines import make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators.evaluation import compare_models
+
+# Classes and functions of this module travel to the Dask workers by value: a worker
+# process need not be able to import this test file.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+class HoldAtTrainBegin(keras.callbacks.Callback):
+    """Record each fit's start and end in ``folder/fits_<pid>``, and hold every fit at its
+    start while ``folder/hold`` exists. It leaves training untouched.
+
+    A process that wrote ``begin`` but no ``end`` is inside ``Model.fit``.
+    """
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder = str(folder)
+
+    def _log(self, event: str) -> None:
+        with open(Path(self.folder) / f"fits_{os.getpid()}", "a") as f:
+            f.write(f"{event}\n")
+
+    def on_train_begin(self, logs=None):
+        self._log("begin")
+        while (Path(self.folder) / "hold").exists():
+            time.sleep(0.02)
+
+    def on_train_end(self, logs=None):
+        self._log("end")
+
+    def __repr__(self):  # part of the run's configuration fingerprint: no address in it
+        return f"HoldAtTrainBegin({self.folder!r})"
+
+    def __reduce_ex__(self, protocol):
+        # Dask pickles a task with the standard pickle, which names a class by reference
+        # (a worker would import this test file): the instance goes through cloudpickle,
+        # which carries its class by value. The flag (on the thread: a global would be
+        # pickled along with this method) marks that inner pickling, which is the default.
+        thread = threading.current_thread()
+        if getattr(thread, "pickling_hold_by_value", False):
+            return super().__reduce_ex__(protocol)
+        thread.pickling_hold_by_value = True
+        try:
+            return cloudpickle.loads, (cloudpickle.dumps(self, protocol),)
+        finally:
+            thread.pickling_hold_by_value = False
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +94,10 @@ def data(digits):
     return X[:240], y[:240], X[1500:1600], y[1500:1600]
 
 
-def _models(epochs=2):
+def _models(epochs=2, callbacks=None):
     return {
-        "CNN": make_cnn_pipeline(epochs=epochs, filters=4, learning_rate=0.01),
-        "LSTM": make_lstm_pipeline(units=8, epochs=epochs, learning_rate=0.01),
+        "CNN": make_cnn_pipeline(epochs=epochs, filters=4, learning_rate=0.01, callbacks=callbacks),
+        "LSTM": make_lstm_pipeline(units=8, epochs=epochs, learning_rate=0.01, callbacks=callbacks),
     }
 
 
@@ -59,9 +108,12 @@ def _models(epochs=2):
 #: same threads per process give the same bits, which is what is compared here.
 SERIAL_CHILD = """
 import pickle, sys
-from mnist_estimators import compare_models
-from mnist_estimators._tf import tf
+from mnist_estimators.evaluation.parallel import configure_tensorflow_threads
+assert configure_tensorflow_threads(1)
+from mnist_estimators._keras.runtime import tf
+from mnist_estimators.evaluation import compare_models
 assert tf.config.threading.get_intra_op_parallelism_threads() == 1
+assert tf.config.threading.get_inter_op_parallelism_threads() == 1
 with open(sys.argv[1], "rb") as f:
     models, X, y, Xt, yt = pickle.load(f)
 r = compare_models(models, X, y, cv=2, X_test=Xt, y_test=yt, progress=False)
@@ -75,12 +127,10 @@ def serial(data, tmp_path_factory):
     """(folds, histories, test records) of the serial comparison with one TensorFlow thread."""
     path = tmp_path_factory.mktemp("serial") / "io.pkl"
     path.write_bytes(pickle.dumps((_models(), *data)))
-    env = {**os.environ, "MNIST_ESTIMATORS_WORKER_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-c", SERIAL_CHILD, str(path)],
         capture_output=True,
         text=True,
-        env=env,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr
@@ -124,11 +174,15 @@ def test_cluster_folds_equal_the_serial_run_and_resume(client, data, serial, tmp
     _assert_same_results(on_cluster, serial)
     # The data went to the workers once, broadcast before the tasks, not with every task.
     assert [([X.nbytes, y.nbytes, Xt.nbytes, yt.nbytes], True)] == scattered[:1]
-    # Each worker gave TensorFlow only the one thread it was given.
+    # Each worker gave TensorFlow exactly the threads it was given (its nthreads, 1 here).
     threads = client.run(
-        lambda: __import__("tensorflow").config.threading.get_intra_op_parallelism_threads()
+        lambda: (
+            __import__("tensorflow").config.threading.get_intra_op_parallelism_threads(),
+            __import__("tensorflow").config.threading.get_inter_op_parallelism_threads(),
+        )
     )
-    assert set(threads.values()) == {1}, threads
+    assert threads == {w: (n, n) for w, n in client.nthreads().items()}, threads
+    assert set(client.nthreads().values()) == {1}
     # The client wrote every record; a rerun on the cluster recomputes only what is missing.
     files = sorted((tmp_path / "folds").glob("*.json"))
     assert len(files) == 6  # 2 models x (2 folds + the refit)
@@ -154,42 +208,64 @@ def test_gridsearchcv_under_the_dask_backend(client, data):
     assert remote.score(X, y) == local.score(X, y)
 
 
+def _fit_logs(folder: Path) -> dict[int, list[str]]:
+    """pid -> the fit events ("begin", "end") its process logged, in order."""
+    return {int(f.name.removeprefix("fits_")): f.read_text().split() for f in folder.glob("fits_*")}
+
+
 def test_a_worker_killed_mid_fit_loses_nothing(client, data, serial, tmp_path):
     X, y, Xt, yt = data
-    pids = client.run(os.getpid)
+    fits = tmp_path / "fits"
+    fits.mkdir()
+    hold = fits / "hold"
+    hold.touch()  # every fit waits at its start until the kill
+    pids = set(client.run(os.getpid).values())
     box = {}
 
     def run():
-        box["result"] = compare_models(
-            _models(),
-            X,
-            y,
-            cv=2,
-            X_test=Xt,
-            y_test=yt,
-            scheduler=client,
-            out_dir=tmp_path,
-            progress=False,
-        )
+        try:
+            box["result"] = compare_models(
+                _models(callbacks=[HoldAtTrainBegin(fits)]),
+                X,
+                y,
+                cv=2,
+                X_test=Xt,
+                y_test=yt,
+                scheduler=client,
+                out_dir=tmp_path / "out",
+                progress=False,
+            )
+        except BaseException as exc:  # reported by the assertions below
+            box["error"] = exc
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    victim = None
-    deadline = time.monotonic() + 120
-    while victim is None and time.monotonic() < deadline:
-        busy = [w for w, tasks in client.processing().items() if tasks]
-        if busy:
-            time.sleep(1.0)  # inside the fit: TensorFlow has started training
-            victim = pids[busy[0]]
-            os.kill(victim, signal.SIGKILL)
-        time.sleep(0.05)
-    thread.join(timeout=600)
-    assert victim is not None and not thread.is_alive()
+    victim = before_kill = None
+    try:
+        deadline = time.monotonic() + 180
+        while victim is None and time.monotonic() < deadline and thread.is_alive():
+            started = {pid: events for pid, events in _fit_logs(fits).items() if events}
+            if started:
+                victim, before_kill = next(iter(started.items()))
+                os.kill(victim, signal.SIGKILL)  # held inside Model.fit: mid-fit for certain
+            else:
+                time.sleep(0.05)
+    finally:
+        hold.unlink()
+    thread.join(timeout=300)
+    assert not thread.is_alive() and "error" not in box, box.get("error")
+    assert victim in pids and before_kill == ["begin"]
     assert victim not in client.run(os.getpid).values()  # that process is gone
+    logs = _fit_logs(fits)
+    assert logs[victim] == ["begin"]  # its fit never ended
+    # Every other fit ran to its end: the 4 folds and the 2 refits, the killed one again.
+    others = [event for pid, events in logs.items() if pid != victim for event in events]
+    assert others.count("begin") == others.count("end") == 6
     result = box["result"]
     keys = list(zip(result.folds.model, result.folds.seed, result.folds.fold, strict=True))
     assert sorted(keys) == sorted(set(keys)) and len(keys) == 4  # every fold exactly once
-    assert len(list((tmp_path / "folds").glob("*.json"))) == 6
+    assert len(list((tmp_path / "out" / "folds").glob("*.json"))) == 6
+    # Bit for bit the serial run without the callback: neither it nor the kill changed a bit.
     _assert_same_results(result, serial)
 
 

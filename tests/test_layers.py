@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 from mnist_estimators._keras import layers as layers_module
-from mnist_estimators._keras.runtime import keras
 from mnist_estimators._keras.layers import CPUUnrolledLSTM, FusedLSTM
+from mnist_estimators._keras.runtime import keras
 
 
 def _pair(units=16, cls=FusedLSTM, steps=28, **kwargs):

@@ -8,16 +8,18 @@ import numpy as np
 import pytest
 from scipy import stats as st
 from sklearn.model_selection import GridSearchCV
+from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 
-from mnist_estimators import _clock, make_cnn_pipeline
-from mnist_estimators.scoring import (
+from mnist_estimators import _clock
+from mnist_estimators.estimators.pipelines import make_cnn_pipeline
+from mnist_estimators.evaluation.scoring import (
     TIMING_SCORING,
     AccuracyTimeTradeoff,
     FastestWithinTolerance,
     PredictTimeScorer,
     neg_fit_time_scorer,
 )
-from mnist_estimators.stats import (
+from mnist_estimators.evaluation.stats import (
     corrected_paired_ttest,
     finding,
     finding_across_seeds,
@@ -122,23 +124,62 @@ def test_fastest_within_tolerance_rules():
         FastestWithinTolerance(metric="f1")({"mean_fit_time": [1.0]})
 
 
-def test_corrected_ttest_against_scipy_and_published_values():
-    a = np.array([0.99, 0.985, 0.99, 0.98, 0.992])
-    b = np.array([0.97, 0.975, 0.96, 0.965, 0.97])
+def test_corrected_ttest_against_hand_computed_values():
+    # d = (.02, .01, .03): mean .02, sample variance .0001. With n_test / n_train = 1/2 the
+    # corrected variance of the mean is (1/3 + 1/2) .0001, so t = .02 / sqrt(.0001 * 5/6)
+    # = sqrt(4.8). Student's t with 2 degrees of freedom has a closed-form tail: the
+    # two-sided p is 1 - t / sqrt(t^2 + 2) = 1 - sqrt(4.8 / 6.8) = 0.159831949583194.
+    r = corrected_paired_ttest([0.99, 0.98, 0.99], [0.97, 0.97, 0.96], n_train=200, n_test=100)
+    assert r.statistic == pytest.approx(2.1908902300206643, rel=1e-9)
+    assert r.p_value == pytest.approx(0.15983194958319413, rel=1e-9)
+    assert r.mean_difference == pytest.approx(0.02)
+    assert r.detail == {"k": 3, "df": 2, "n_train": 200, "n_test": 100}
+    assert finding(r, "CNN", "LSTM") is None
+    # d = (.01, .02, .03, .04, .05): mean .03, sample variance .00025. Corrected for
+    # n_test / n_train = 1/4: variance of the mean (1/5 + 1/4) .00025 = .0001125, so
+    # t = .03 / sqrt(.0001125) = 2 sqrt(2). With 4 degrees of freedom, x = t / sqrt(t^2 + 4)
+    # = sqrt(2/3) and the two-sided p is 1 - x (1 + (1 - x^2) / 2) = 1 - (7/6) sqrt(2/3).
+    a = 0.95 + np.array([0.01, 0.02, 0.03, 0.04, 0.05])
+    b = np.full(5, 0.95)
     r = corrected_paired_ttest(a, b, n_train=800, n_test=200)
-    # Independent route: scipy's plain paired t, whose variance term is var/k, rescaled
-    # to the corrected variance (1/k + n_test/n_train) var.
+    assert r.statistic == pytest.approx(2.8284271247461903, rel=1e-9)
+    assert r.p_value == pytest.approx(0.047420655584319515, rel=1e-9)
+    assert r.detail["df"] == 4
+    assert finding(r, "CNN", "LSTM") == "CNN"  # just under alpha = 0.05
+    # Uncorrected (the same formula without the training-overlap term) it would be
+    # t = .03 / sqrt(.00025 / 5) = 3 sqrt(2), x^2 = 18/22, p = 1 - x (1 + 1/11): too optimistic.
+    assert r.p_value > 0.013235599563682587
+    # The order of the models flips the sign of t and the finding, not the p-value.
+    flipped = corrected_paired_ttest(b, a, n_train=800, n_test=200)
+    assert flipped.statistic == pytest.approx(-2.8284271247461903, rel=1e-9)
+    assert flipped.p_value == pytest.approx(r.p_value, rel=1e-12)
+    assert finding(flipped, "CNN", "LSTM") == "LSTM"
+
+
+def test_corrected_ttest_without_the_correction_term_is_scipys_paired_ttest():
+    # With n_test / n_train = 0 the Nadeau-Bengio variance is the plain var(d) / k:
+    # the test must then agree with scipy's own paired t-test, an independent implementation.
+    rng = np.random.default_rng(3)
+    a = rng.uniform(0.95, 0.99, size=10)
+    b = a - rng.normal(0.002, 0.004, size=10)
+    r = corrected_paired_ttest(a, b, n_train=1, n_test=0)
     plain = st.ttest_rel(a, b)
-    t = plain.statistic * np.sqrt((1 / 5) / (1 / 5 + 200 / 800))
-    assert r.statistic == pytest.approx(t)
-    assert r.p_value == pytest.approx(2 * st.t.sf(abs(t), 4))
-    assert r.p_value > plain.pvalue  # the correction is more conservative
-    # Worked by hand: d = (.02, .01, .03); mean .02, var .0001; t = .02 / sqrt((1/3 + 1/2) .0001)
-    hand = corrected_paired_ttest([0.99, 0.98, 0.99], [0.97, 0.97, 0.96], 200, 100)
-    assert hand.statistic == pytest.approx(0.02 / np.sqrt(0.0001 * 5 / 6))
-    assert hand.statistic == pytest.approx(2.19089, abs=1e-5)
+    assert r.statistic == pytest.approx(plain.statistic, rel=1e-12)
+    assert r.p_value == pytest.approx(plain.pvalue, rel=1e-12)
+    assert r.detail["df"] == plain.df == 9
+
+
+def test_corrected_ttest_degenerate_and_invalid_inputs():
+    a = np.array([0.99, 0.985, 0.99, 0.98, 0.992])
     same = corrected_paired_ttest(a, a, 800, 200)
-    assert same.p_value == 1.0 and finding(same, "CNN", "LSTM") is None
+    assert (same.statistic, same.p_value) == (0.0, 1.0) and finding(same, "CNN", "LSTM") is None
+    # Every fold better by exactly the same amount: no spread, a certain difference.
+    shifted = corrected_paired_ttest(a, a - 0.25, 800, 200)
+    assert shifted.statistic == np.inf and shifted.p_value == 0.0
+    assert finding(shifted, "CNN", "LSTM") == "CNN"
+    for bad in ((a, a[:4]), (a[:1], a[:1]), (a[None], a[None])):
+        with pytest.raises(ValueError, match="same number"):
+            corrected_paired_ttest(*bad, 800, 200)
 
 
 def test_findings_across_seeds():
@@ -152,17 +193,55 @@ def test_findings_across_seeds():
     assert finding_across_seeds([], "CNN", "LSTM") is None
 
 
-def test_mcnemar_exact_and_chi_square():
-    y = np.zeros(200, dtype=int)
-    a = np.zeros(200, dtype=int)
-    b = np.zeros(200, dtype=int)
-    b[:10] = 1  # a right, b wrong on 10; never the reverse
-    small = mcnemar_test(y, a, b)
-    assert small.detail == {"a_only_right": 10, "b_only_right": 0, "method": "exact"}
-    assert small.p_value == pytest.approx(2 * 0.5**10)
-    b[:60] = 1
-    a[100:110] = 1
-    big = mcnemar_test(y, a, b)
-    assert big.detail["method"].startswith("chi-square")
-    assert big.statistic == pytest.approx((abs(60 - 10) - 1) ** 2 / 70)
-    assert finding(big, "CNN", "LSTM") == "CNN" and big.p_value < 0.001
+def _predictions_from_table(both_right, a_only, b_only, both_wrong):
+    """Labels and two classifiers' predictions with this 2x2 table of right and wrong,
+    shuffled; where both are wrong they predict different wrong digits."""
+    n = both_right + a_only + b_only + both_wrong
+    y = np.arange(n) % 10
+    wrong1, wrong2 = (y + 1) % 10, (y + 2) % 10
+    a, b = y.copy(), y.copy()
+    cell = np.repeat([0, 1, 2, 3], [both_right, a_only, b_only, both_wrong])
+    b[cell == 1] = wrong1[cell == 1]
+    a[cell == 2] = wrong1[cell == 2]
+    a[cell == 3], b[cell == 3] = wrong1[cell == 3], wrong2[cell == 3]
+    order = np.random.default_rng(n).permutation(n)
+    return y[order], a[order], b[order]
+
+
+@pytest.mark.parametrize(
+    ("both_right", "a_only", "b_only", "both_wrong", "expected_finding"),
+    [
+        (180, 0, 0, 20, None),  # no discordant pair at all
+        (190, 10, 0, 0, "CNN"),  # exact: p = 2 / 2**10
+        (170, 3, 20, 7, "LSTM"),  # exact, b + c = 23
+        (150, 12, 12, 26, None),  # exact, a tie: p = 1
+        (160, 24, 0, 16, "CNN"),  # b + c = 24: the last exact case
+        (160, 13, 12, 15, None),  # b + c = 25: the first chi-square case
+        (120, 60, 10, 10, "CNN"),  # chi-square, far from equal
+        (100, 40, 45, 15, None),  # chi-square, close
+    ],
+)
+def test_mcnemar_agrees_with_statsmodels(both_right, a_only, b_only, both_wrong, expected_finding):
+    y, a, b = _predictions_from_table(both_right, a_only, b_only, both_wrong)
+    r = mcnemar_test(y, a, b)
+    table = [[both_right, a_only], [b_only, both_wrong]]
+    exact = a_only + b_only < 25  # stats.py's documented rule
+    ref = statsmodels_mcnemar(table, exact=exact, correction=True)
+    assert r.detail == {
+        "a_only_right": a_only,
+        "b_only_right": b_only,
+        "method": "exact" if exact else "chi-square, continuity corrected",
+    }
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-12, abs=1e-12)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
+    assert r.mean_difference == pytest.approx((a_only - b_only) / len(y))
+    assert finding(r, "CNN", "LSTM") == expected_finding
+
+
+def test_mcnemar_hand_computed_values():
+    y, a, b = _predictions_from_table(190, 10, 0, 0)
+    assert mcnemar_test(y, a, b).p_value == pytest.approx(2 / 2**10)  # both tails of Bin(10, 1/2)
+    # (|60 - 10| - 1)^2 / 70 = 2401 / 70 = 34.3, chi-square with 1 degree of freedom.
+    y, a, b = _predictions_from_table(120, 60, 10, 10)
+    assert mcnemar_test(y, a, b).statistic == pytest.approx(34.3)
+    assert mcnemar_test(y, a, b).p_value < 1e-8

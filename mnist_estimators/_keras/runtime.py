@@ -109,8 +109,9 @@ def configure_threads(threads: int) -> bool:
     True
     """
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+        with native_logs_silenced():
+            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+            tf.config.threading.set_inter_op_parallelism_threads(int(threads))
     except RuntimeError:
         return False
     return True

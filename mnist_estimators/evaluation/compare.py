@@ -25,6 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .. import _clock
 from .._environment import machine, now_iso, versions
+from .._keras.runtime import start as start_runtime
 from .folds import Task, run_all, seeded_model
 from .result import ComparisonResult
 from .store import ComparisonConfigError, RecordStore, run_config
@@ -41,6 +42,7 @@ __all__ = [
 
 def run_setup(command: str, start: float, setup: dict | None) -> dict:
     """The report's "Setup" facts of a run: the call, versions, machine, wall time, date."""
+    start_runtime()  # machine() asks TensorFlow for GPUs: its device notices stay silenced
     return {
         "command": command,
         "versions": versions(),

@@ -288,10 +288,21 @@ def run_tasks(
         yield from _quiet_while_waiting(run(delayed(task_func)(t, *shared) for t in tasks))
         return
     with dask_client(scheduler) as client:
-        scatter = [a for a in shared if a is not None and hasattr(a, "nbytes")]
-        with parallel_config(backend="dask", scatter=scatter, client=client):
+        # The data go to every worker once, before the tasks, under keys of their own
+        # (hash=False). joblib's own ``scatter=`` keys them by content, and scattering
+        # the same data again while the last run's copy is being released can hang
+        # (dask/distributed#8576: seen here in 1 of 5 repeated comparisons on a client).
+        arrays = [i for i, a in enumerate(shared) if a is not None and hasattr(a, "nbytes")]
+        futures = client.scatter([shared[i] for i in arrays], broadcast=True, hash=False)
+        shared = list(shared)
+        for i, future in zip(arrays, futures, strict=True):
+            shared[i] = future
+        with parallel_config(backend="dask", client=client):
             run = Parallel(n_jobs=-1 if n_jobs is None else n_jobs, return_as="generator_unordered")
-            yield from run(delayed(_WorkerTask(func))(t, *shared) for t in tasks)
+            try:
+                yield from run(delayed(_WorkerTask(func))(t, *shared) for t in tasks)
+            finally:
+                client.cancel(futures)
 
 
 def _quiet_while_waiting(results: Iterable) -> Iterator:
