@@ -25,7 +25,7 @@ from .datasets import (
     describe_datasets,
     load_train_test,
 )
-from .estimators._defaults import TRAINING_DEFAULTS
+from .estimators._defaults import REFERENCE_TRAINING, TRAINING_DEFAULTS
 from .evaluation.errors import (
     ComparisonConfigError,
     DaskUnavailableError,
@@ -42,6 +42,15 @@ DATASET_CHOICES = tuple(LOADERS)
 MODEL_CHOICES = tuple(TRAINING_DEFAULTS)
 #: How the models are named in tables, figures and verdicts.
 MODEL_NAMES = {"cnn": "CNN", "lstm": "LSTM"}
+
+
+def _reference_training() -> str:
+    """``Adam 0.001, constant, batch 32, ...``: the reference's training, read from its table."""
+    ref = REFERENCE_TRAINING
+    scaled = "standardised pixels" if ref["standardize"] else "pixels in [0, 1]"
+    return (
+        f"Adam {ref['learning_rate']:g}, {ref['lr_schedule']}, batch {ref['batch_size']}, {scaled}"
+    )
 
 
 def _default_batch_sizes() -> str:
@@ -144,8 +153,8 @@ def _data_args(p):
     p.add_argument(
         "--reference-training",
         action="store_true",
-        help="train every model exactly as the reference notebook did (Adam 0.001, constant, "
-        "batch 32, pixels in [0, 1]); without it each model uses its measured defaults",
+        help="train every model exactly as the reference notebook did "
+        f"({_reference_training()}); without it each model uses its measured defaults",
     )
     p.add_argument(
         "--random-state", type=int, default=0, help="seed of folds and networks (default: 0)"

@@ -150,3 +150,36 @@ def test_the_training_defaults_table_is_what_the_classes_take():
         "batch_size": 16,
         "standardize": True,
     }
+
+
+def _imported_modules(path: Path, package: str) -> set[str]:
+    """Every module an import statement of ``path`` names, relative ones resolved."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            names.add(base)
+            names |= {f"{base}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_the_package_itself_never_imports_an_old_path():
+    """The 0.1 paths are for users: import-linter cannot see through them, so no module of
+    the package may use one."""
+    from mnist_estimators._moved import MOVED
+
+    root = REPO / "mnist_estimators"
+    for path in root.rglob("*.py"):
+        module = ".".join(path.relative_to(REPO).with_suffix("").parts)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        package = package.removesuffix(".__init__")
+        used = _imported_modules(path, package) & set(MOVED)
+        assert not used, f"{path.relative_to(REPO)} imports {sorted(used)}"

@@ -713,6 +713,10 @@ def test_warm_start_continues_from_the_fitted_network(cls, small):
     assert any(
         not np.array_equal(a, b) for a, b in zip(first, clf.model_.get_weights(), strict=True)
     )
+    # It predicts with its classes, as after a cold fit.
+    proba = clf.predict_proba(Xt)
+    assert proba.shape == (len(Xt), 10) and list(clf.classes_) == list(range(10))
+    assert clf.score(Xt, yt) == np.mean(clf.predict(Xt) == yt)
     # A cold fit with the same seed equals the first fit of the warm one, bit for bit.
     cold = cls(**params).fit(X, y)
     for a, b in zip(cold.model_.get_weights(), first, strict=True):
@@ -728,29 +732,34 @@ def test_warm_start_continues_from_the_fitted_network(cls, small):
 
 
 def test_warm_start_restarts_the_cosine_schedule(small):
-    """Each warm fit runs its own cosine: its first batch is at the full learning rate."""
+    """Each warm fit runs its own cosine, in the compiled training step."""
     X, y, _, _ = small
+    X = X / 255.0
     rates = []
 
     class Rates(keras.callbacks.Callback):
         def on_train_batch_begin(self, batch, logs=None):
-            opt = self.model.optimizer
-            rates.append(float(opt.learning_rate))
+            rates.append(float(self.model.optimizer.learning_rate))
 
-    clf = CNNClassifier(
-        warm_start=True,
-        epochs=1,
-        batch_size=100,
-        learning_rate=0.01,
-        steps_per_execution=1,
-        callbacks=[Rates()],
-        random_state=0,
-    )
-    clf.fit(X / 255.0, y)
-    clf.fit(X / 255.0, y)
+    params = {"epochs": 1, "batch_size": 100, "learning_rate": 0.01, "random_state": 0}
+    clf = CNNClassifier(warm_start=True, steps_per_execution=1, callbacks=[Rates()], **params)
+    clf.fit(X, y)
+    clf.fit(X, y)
     # 4 batches per fit: 0.01 * (1 + cos(pi * t / 4)) / 2 for t = 0..3, twice.
     expected = [0.01, 0.0085355339, 0.005, 0.0014644661] * 2
     np.testing.assert_allclose(rates, expected, rtol=1e-5)
+    # What the compiled step applied: without a new cosine (the first fit's schedule,
+    # past its horizon: the constant rate) the second fit's weights differ.
+    stale = CNNClassifier(warm_start=True, **params).fit(X, y)
+    stale.set_params(lr_schedule="constant").fit(X, y)
+    again = CNNClassifier(warm_start=True, **params).fit(X, y)
+    again.fit(X, y)
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(again.model_.get_weights(), stale.model_.get_weights(), strict=True)
+    )
+    for a, b in zip(again.model_.get_weights(), clf.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # the same cosine whatever the batches per call
 
 
 @pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])

@@ -469,3 +469,65 @@ def test_loky_worker_restart_notice_is_silenced_only_while_waiting(recwarn):
     assert not [w for w in recwarn if LOKY_RECYCLED_WORKER in str(w.message)]
     warnings.warn(f"{LOKY_RECYCLED_WORKER}.", UserWarning)  # outside a run: shown
     assert str(recwarn[-1].message) == f"{LOKY_RECYCLED_WORKER}."
+
+
+def _as_version_0_1(folder):
+    """Turn a comparison's or a search's folder into what version 0.1 wrote: refit records
+    with ``"fold": "test"`` and, for a search, the refit in ``refit.json``."""
+    for path in (folder / "folds").glob("*__test.json"):
+        record = json.loads(path.read_text())
+        record.pop("test_data", None)
+        record["fold"] = "test"
+        path.write_text(json.dumps(record))
+    return sorted((folder / "folds").glob("*__test.json"))
+
+
+def test_a_folder_written_by_version_0_1_resumes_without_training(tiny, tmp_path, monkeypatch):
+    X, y, Xt, yt = tiny
+    kwargs = {"cv": 2, "X_test": Xt, "y_test": yt, "out_dir": tmp_path / "c", "progress": False}
+    first = compare_models(_models(), X, y, **kwargs)
+    _as_version_0_1(tmp_path / "c")
+    grid = {"cnnclassifier__filters": [2, 4]}
+    search_kwargs = {**kwargs, "out_dir": tmp_path / "s"}
+    searched = grid_search(_cnn(), grid, X, y, **search_kwargs)
+    (stamped,) = (tmp_path / "s" / "folds").glob("*__test.json")
+    stamped_text = stamped.read_text()
+    (refit_file,) = _as_version_0_1(tmp_path / "s")
+    record = json.loads(refit_file.read_text())
+    chosen = record["model"]
+    test = {k: v for k, v in record.items() if k not in ("model", "seed", "fold")}
+    (tmp_path / "s" / "refit.json").write_text(json.dumps({"chosen": chosen, "test": test}))
+    refit_file.unlink()
+
+    def no_training(task, *args):
+        raise AssertionError(f"{task} was trained again")
+
+    monkeypatch.setattr(folds, "evaluate", no_training)
+    again = compare_models(_models(), X, y, **kwargs)
+    assert again.folds.equals(first.folds)
+    assert [r["accuracy"] for r in again.test["LSTM"]] == [
+        r["accuracy"] for r in first.test["LSTM"]
+    ]
+    resumed = grid_search(_cnn(), grid, X, y, **search_kwargs)
+    assert resumed.folds.equals(searched.folds)
+    assert resumed.test[chosen][0]["accuracy"] == searched.test[chosen][0]["accuracy"]
+    # A refit record of this version names its test set: another test set trains again
+    # (version 0.1's refit.json did not name it, and is taken as it was then).
+    (tmp_path / "s" / "refit.json").unlink()
+    stamped.write_text(stamped_text)
+    assert grid_search(_cnn(), grid, X, y, **search_kwargs).test == searched.test
+    with pytest.raises(AssertionError, match="trained again"):
+        grid_search(_cnn(), grid, X, y, **{**search_kwargs, "X_test": Xt[:50], "y_test": yt[:50]})
+
+
+def test_a_result_pickled_by_version_0_1_loads_and_reports(result, tmp_path):
+    """Version 0.1 pickled the statistics and a search's choice as plain dicts."""
+    import pickle
+
+    res, _ = result
+    old = pickle.loads(pickle.dumps(res))
+    old.__dict__["statistics"] = [st.to_dict() for st in res.statistics]
+    loaded = pickle.loads(pickle.dumps(old))
+    assert loaded.statistics == res.statistics and loaded.search is None
+    assert verdict_sentences(loaded) == verdict_sentences(res)
+    assert "Is the difference real?" in write_report(loaded, tmp_path)["report.md"].read_text()

@@ -3,9 +3,9 @@
 Importing TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil before
 ``absl::InitializeLog()`` is called, which no setting (``TF_CPP_MIN_LOG_LEVEL``,
 ``ABSL_MIN_LOG_LEVEL``) filters (abseil/abseil-cpp#1957). So this module
-imports TensorFlow, and runs a tiny warm-up that triggers its other one-time
-notices (device init, tf.data), with file descriptor 2 pointed at /dev/null.
-Python exceptions still propagate; nothing later is silenced. Every module
+imports TensorFlow with file descriptor 2 pointed at /dev/null, and
+:func:`start` triggers its other one-time notices (device init, tf.data) the
+same way. Python exceptions still propagate. Every module
 of the package that needs TensorFlow, Keras or scikeras imports them from
 here, so that the first import is always the silenced one. Set
 ``MNIST_ESTIMATORS_TF_LOGS=1`` to see everything.

@@ -1,7 +1,7 @@
 """``KerasImageClassifier``: what the CNN and LSTM classifiers share.
 
 It is a scikeras ``KerasClassifier`` made into a correct scikit-learn >= 1.6
-classifier (see :mod:`mnist_estimators._compat`) that
+classifier (see :mod:`mnist_estimators.estimators._compat`) that
 
 * validates X with scikit-learn's ``validate_data`` (flat or image shaped),
   then hands the network a view of it in the layout it reads;
@@ -313,6 +313,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Build a fresh network and train it on ``(X, y)``.
 
+        With ``warm_start=True`` and a fitted network, train that network ``epochs``
+        more epochs instead (see ``warm_start``).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, h, w[, c])
@@ -336,6 +339,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                 release_keras_state()
             start = _clock.now()
             warm = self.warm_start and self.initialized_
+            if warm:  # scikeras rebuilds these only with a fresh network
+                classes = self.classes_  # its fit clears them; only _initialize sets them
+                self._initialize_callbacks()  # callback classes: new instances, as each fit
             super().fit(
                 X,
                 y,
@@ -343,6 +349,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                 validation_data=validation_data,
                 initial_epoch=self.current_epoch if warm else 0,
             )
+            if warm:
+                self.classes_ = classes
             self.fit_time_ = _clock.now() - start
         return self
 

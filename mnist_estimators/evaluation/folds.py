@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import clone
@@ -94,8 +94,8 @@ class Task:
     model: str
     seed: int
     fold: int | None = None
-    train: np.ndarray | None = None
-    test: np.ndarray | None = None
+    train: np.ndarray | None = field(default=None, compare=False, repr=False)
+    test: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_refit(self) -> bool:
@@ -257,8 +257,9 @@ def run_all(
     try:
         for record in run_tasks(evaluate, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
             # At once, atomically: a kill loses only the tasks in flight.
-            store.save(Task(record["model"], record["seed"], record["fold"]), record)
-            records.append(record)
+            records.append(
+                store.save(Task(record["model"], record["seed"], record["fold"]), record)
+            )
             bar.update()
     finally:
         bar.close()

@@ -14,7 +14,8 @@ and :func:`~mnist_estimators.evaluation.search.grid_search`:
 
 Each task carries what its worker must run under, as scikit-learn's
 ``sklearn.utils.parallel`` does (its ``_FuncWrapper``): scikit-learn's
-configuration and the caller's warning filters, and here also the TensorFlow
+configuration (and the caller's warning filters, with a scikit-learn that sends
+them, as 1.9 does), and here also the TensorFlow
 threads the worker may use (its share of the cores for ``loky``, a Dask worker's
 own ``nthreads``). The worker applies them before TensorFlow's runtime starts,
 so parallel fits never oversubscribe the cores; nothing travels through
@@ -227,10 +228,12 @@ def worker_threads() -> int | None:
 class _WorkerTask:
     """``func`` as a task: run with its worker's threads, and joblib's sequential backend.
 
-    ``threads`` (None: a Dask worker's own ``nthreads``, if any) is given to
-    TensorFlow before its runtime starts in the worker; a worker that already ran
-    a task keeps the threads it started with. scikit-learn's ``Parallel`` and
-    ``delayed`` wrap this with the caller's configuration and warning filters.
+    In a worker process (never in the caller's own process, as under joblib's
+    threading backend), TensorFlow gets a Dask worker's own ``nthreads``, else
+    ``threads``, before its runtime starts there; a worker that already ran a task
+    keeps the threads it started with. scikit-learn's ``Parallel`` and ``delayed``
+    wrap this with the caller's configuration (and its warning filters, where the
+    installed scikit-learn sends them).
 
     Inside a task, joblib's ``dask`` backend stays active (its batches run under
     ``parallel_config(backend="dask")``), so the ``Parallel(n_jobs=None)`` inside
@@ -245,11 +248,13 @@ class _WorkerTask:
     def __init__(self, func: Callable, threads: int | None = None):
         self.func = func
         self.threads = threads
+        self.caller = os.getpid()
 
     def __call__(self, *args):
-        threads = self.threads or worker_threads()
-        if threads:
-            configure_threads(threads)
+        if os.getpid() != self.caller:
+            threads = worker_threads() or self.threads
+            if threads:
+                configure_threads(threads)
         start()
         with parallel_config(backend="sequential"):
             return self.func(*args)

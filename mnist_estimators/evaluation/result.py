@@ -10,7 +10,7 @@ files (the report writes them, :mod:`mnist_estimators.reporting`), no sentences
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from .._files import json_default
-from .scoring import final_step
+from .scoring import SCORE_COLUMNS, final_step
 from .stats import ALPHA, corrected_paired_ttest, finding, finding_across_seeds, mcnemar_test
 
 __all__ = [
@@ -40,7 +40,7 @@ METRICS = (
     "train_images_per_s",
     "epochs",
 )
-_TEST_METRICS = ("accuracy", "log_loss", "fit_time", "predict_time_per_1000")
+_TEST_METRICS = tuple(column for _, column, _ in SCORE_COLUMNS)
 
 
 def _short_name(value) -> str:
@@ -76,8 +76,8 @@ def candidate_names(params_list) -> list[str]:
     return out
 
 
-@dataclass
-class PairStatistics:
+@dataclass(eq=True)
+class PairStatistics(Mapping):
     """The significance tests of one pair of models.
 
     Attributes
@@ -122,19 +122,20 @@ class PairStatistics:
             out.update(mcnemar=self.mcnemar, test_finding=self.test_finding)
         return out
 
-    # Read access as a dict, as in version 0.1 (``st["ttest"]``, ``"mcnemar" in st``).
+    # Read as the dict of version 0.1 (``st["ttest"]``, ``"mcnemar" in st``, ``len(st)``):
+    # a Mapping over :meth:`to_dict`.
     def __getitem__(self, key: str):
         return self.to_dict()[key]
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.to_dict()
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
 
-    def get(self, key: str, default=None):
-        return self.to_dict().get(key, default)
+    def __len__(self) -> int:
+        return len(self.to_dict())
 
 
-@dataclass
-class SearchInfo:
+@dataclass(eq=True)
+class SearchInfo(Mapping):
     """What a search chose, beside its candidates' results.
 
     Attributes
@@ -163,11 +164,18 @@ class SearchInfo:
     tolerance: float | None
     pareto: list
 
-    # Read access as a dict, as in version 0.1 (``result.search["chosen_index"]``).
+    # Read as the dict of version 0.1 (``result.search["chosen_index"]``): a Mapping
+    # over the fields.
     def __getitem__(self, key: str):
         if key not in {f.name for f in fields(self)}:
             raise KeyError(key)
         return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (f.name for f in fields(self))
+
+    def __len__(self) -> int:
+        return len(fields(self))
 
 
 @dataclass
@@ -199,6 +207,12 @@ class ComparisonResult:
         under ``setup`` the call, versions, machine and wall time).
     X_test, y_test : ndarray or None
         The test set (for the figures of misclassified images).
+    search : None
+        A comparison has no search (:class:`SearchResult` has one).
+    names, seeds : list
+        The models in table order, and the training seeds.
+    refit_choice : int or None
+        The index of the model a search's refit chose; None for a comparison.
     """
 
     folds: pd.DataFrame
@@ -311,12 +325,34 @@ class ComparisonResult:
             )
         )
 
+    @classmethod
+    def from_search(cls, *args, **kwargs):
+        """Moved: :func:`mnist_estimators.evaluation.search.from_search`."""
+        raise AttributeError(
+            "ComparisonResult.from_search moved out of the result, which now holds data "
+            "only: use mnist_estimators.evaluation.search.from_search(search, ...) "
+            "(also mnist_estimators.from_search)."
+        )
+
+    def __setstate__(self, state: dict) -> None:
+        """Load a result pickled by version 0.1: plain dicts for the statistics and search."""
+        stats = state.get("statistics") or []
+        state["statistics"] = [
+            st if isinstance(st, PairStatistics) else PairStatistics(**st) for st in stats
+        ]
+        search = state.get("search")
+        if isinstance(search, dict):
+            state["search"] = SearchInfo(**search)
+            self.__class__ = SearchResult
+        elif search is None:
+            state.pop("search", None)
+        self.__dict__.update(state)
+
     # Moved in version 0.2 (the result holds data only): say where to.
     def __getattr__(self, name: str):
         moved = {
             "save": "mnist_estimators.reporting.write_report(result, out_dir)",
             "verdicts": "mnist_estimators.reporting.verdict_sentences(result)",
-            "from_search": "mnist_estimators.evaluation.search.from_search(search, ...)",
         }
         if name in moved:
             raise AttributeError(

@@ -161,7 +161,7 @@ class AccuracyTimeTradeoff:
 
 
 #: For ``GridSearchCV(scoring=...)``: accuracy, the two times and the trade-off;
-#: :meth:`ComparisonResult.from_search <mnist_estimators.ComparisonResult.from_search>`
+#: :func:`~mnist_estimators.evaluation.search.from_search`
 #: reads a search scored with it.
 TIMING_SCORING = {
     "accuracy": "accuracy",

@@ -24,7 +24,7 @@ from .compare import run_setup
 from .folds import Task, run_all, test_record
 from .result import SearchInfo, SearchResult, candidate_names
 from .scoring import SCORE_COLUMNS, columns_from_scores, pareto_front
-from .store import RecordStore, run_config
+from .store import RecordStore, digest, run_config
 
 __all__ = ["cv_results_from", "from_search", "grid_search"]
 
@@ -143,8 +143,10 @@ def grid_search(
     names = candidate_names(params)
     models = {n: clone(estimator).set_params(**p) for n, p in zip(names, params, strict=True)}
     splitter = StratifiedKFold(cv, shuffle=True, random_state=random_state)
-    config = run_config(models, X, y, X_test, y_test, splitter, False)
-    store = RecordStore(out_dir, config)
+    # The folds do not depend on the test set, so neither does the fingerprint (as in
+    # version 0.1, whose folders resume); the refit's record carries the test set's own.
+    config = run_config(models, X, y, None, None, splitter, False)
+    store = RecordStore(out_dir, config, test_data=digest(X_test, y_test))
     shared = (X, y, X_test, y_test, models, False)
     run = {"n_jobs": n_jobs, "scheduler": scheduler, "progress": progress, "desc": "search"}
     tasks = [
@@ -164,6 +166,8 @@ def grid_search(
     call = f"grid_search({estimator!r}, {param_grid!r}, X, y, cv={cv}, refit={refit!r})"
     config = {
         **config,
+        "test_data": store.test_data,
+        "n_test": None if y_test is None else len(y_test),
         "search": "grid search",
         "estimator": repr(estimator),
         "n_candidates": len(names),

@@ -83,6 +83,10 @@ class RecordStore:
         The folder; None keeps nothing (every task runs).
     config : dict
         From :func:`run_config`.
+    test_data : str, default=None
+        The test set's :func:`digest`, when ``config`` does not hold it (a search's
+        does not, as in version 0.1): each refit record is stamped with it, and a
+        record of another test set counts as not finished.
 
     Raises
     ------
@@ -92,7 +96,8 @@ class RecordStore:
         The folder holds another configuration's results.
     """
 
-    def __init__(self, out_dir, config: dict):
+    def __init__(self, out_dir, config: dict, *, test_data: str | None = None):
+        self.test_data = test_data
         self.out_dir = None if out_dir is None else prepare_output_folder(out_dir)
         if self.out_dir is not None:
             self._check_config(config)
@@ -121,15 +126,39 @@ class RecordStore:
     def load(self, task: Task) -> dict | None:
         """``task``'s finished record, or None when it has not run yet."""
         path = self.path(task)
-        if path is None or not path.exists():
+        if path is None:
             return None
+        if not path.exists():
+            return self._search_refit_of_version_0_1(task)
         record = read_json(path)
         if record.get("fold") == "test":  # written by version 0.1: the refit was fold "test"
             record["fold"] = None
+        if (
+            task.is_refit
+            and self.test_data
+            and record.get("test_data", self.test_data) != (self.test_data)
+        ):
+            return None  # tested on other data: not this run's
         return record
 
-    def save(self, task: Task, record: dict) -> None:
-        """Write ``task``'s record at once, atomically (nothing without a folder)."""
+    def _search_refit_of_version_0_1(self, task: Task) -> dict | None:
+        """Version 0.1's grid search kept its refit and test in ``refit.json``."""
+        old = self.out_dir / "refit.json"
+        if not (task.is_refit and old.exists()):
+            return None
+        stored = read_json(old)
+        if stored.get("chosen") != task.model:
+            return None
+        return {"model": task.model, "seed": task.seed, "fold": None, **stored["test"]}
+
+    def save(self, task: Task, record: dict) -> dict:
+        """Write ``task``'s record at once, atomically (nothing without a folder).
+
+        Returns the record as it will load again (a refit's names its test set).
+        """
+        if task.is_refit and self.test_data:
+            record = {**record, "test_data": self.test_data}
         path = self.path(task)
         if path is not None:
             write_json(path, record)
+        return record
