@@ -285,17 +285,21 @@ def _start(args) -> None:
         check_dask_available()
 
 
+def _jobs_for(args, data) -> int | None:
+    """--n-jobs for the library: "auto" sized to the cores and to this data's memory."""
+    from .evaluation.parallel import resolve_n_jobs
+
+    return resolve_n_jobs(args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler)
+
+
 def cmd_compare(args) -> int:
     from .evaluation.compare import compare_models
-    from .evaluation.parallel import resolve_n_jobs
     from .reporting.report import verdict_sentences, write_report
 
     _start(args)
     data = _load(args)
     models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
-    n_jobs = resolve_n_jobs(
-        args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler
-    )
+    n_jobs = _jobs_for(args, data)
     where = f"on {args.scheduler}" if args.scheduler else f"{n_jobs or 1} process(es)"
     print(
         f"Comparing {', '.join(models)} on {args.dataset}: {len(data.y):,} training, "
@@ -366,7 +370,6 @@ def _grid(args, pipe) -> dict:
 
 
 def cmd_grid_search(args) -> int:
-    from .evaluation.parallel import resolve_n_jobs
     from .evaluation.scoring import FastestWithinTolerance
     from .evaluation.search import grid_search
     from .reporting.report import verdict_sentences, write_report
@@ -393,9 +396,7 @@ def cmd_grid_search(args) -> int:
         y_test=data.y_test,
         random_state=args.random_state,
         out_dir=args.out,
-        n_jobs=resolve_n_jobs(
-            args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler
-        ),
+        n_jobs=_jobs_for(args, data),
         scheduler=args.scheduler,
         progress=not args.no_progress,
         setup={"dataset": data.description, "command": _command_line()},

@@ -275,9 +275,9 @@ class ComparisonResult:
         )
         n_params = {r["model"]: r.get("n_params") for r in cv_records}
         histories = {
-            n: [r.get("history", {}) for r in cv_records if r["model"] == n] for n in names
+            n: [r["history"] for r in cv_records if r["model"] == n and r.get("history")]
+            for n in names
         }
-        histories = {n: [h for h in v if h] for n, v in histories.items()}
         sizes = {r["model"]: (r.get("n_train"), r.get("n_test")) for r in cv_records}
         summary = _summary(folds, names, n_params, test)
         statistics = []
