@@ -17,6 +17,7 @@ import warnings
 
 from . import __version__
 from ._files import OutputFolderError, prepare_output_folder
+from ._keras.backends import BACKENDS, UnsupportedBackendError, configured_backend
 from .datasets import (
     LOADERS,
     DataFileError,
@@ -27,6 +28,7 @@ from .datasets import (
 )
 from .estimators._defaults import REFERENCE_TRAINING, TRAINING_DEFAULTS
 from .evaluation.errors import (
+    BackendMismatchError,
     ComparisonConfigError,
     DaskUnavailableError,
     FoldsError,
@@ -165,10 +167,10 @@ def _data_args(p):
         type=_n_jobs,
         default="auto",
         metavar="auto|N",
-        help="parallel fits. auto (default): one process per core, each giving TensorFlow one "
+        help="parallel fits. auto (default): one process per core, each giving the backend one "
         "thread, as many as memory allows (measured faster than one process using every "
-        "core); 1: one process; -1: one per core. With --scheduler: at most N at once on "
-        "its workers (auto: all of them)",
+        "core), or one process when the backend sees a GPU; 1: one process; -1: one per "
+        "core. With --scheduler: at most N at once on its workers (auto: all of them)",
     )
     p.add_argument(
         "--scheduler",
@@ -177,6 +179,14 @@ def _data_args(p):
         help="run the fits on a Dask cluster: a scheduler address (tcp://HOST:PORT), or "
         "'local' for a LocalCluster of one single-threaded worker per core; needs "
         "pip install 'mnist-estimators[dask]'",
+    )
+    p.add_argument(
+        "--backend",
+        choices=tuple(BACKENDS),
+        default=None,
+        help="Keras backend of this process and every worker (default: Keras' own choice: "
+        "KERAS_BACKEND, else ~/.keras/keras.json, else tensorflow); jax and torch need "
+        "pip install 'mnist-estimators[jax]' or '[torch]'",
     )
     p.add_argument(
         "--verbose", type=int, choices=(0, 1, 2), default=0, help="Keras per-epoch output"
@@ -434,6 +444,23 @@ class _UsageError(Exception):
     pass
 
 
+def _use_backend(backend: str | None) -> None:
+    """Select Keras' backend for this process and, through the environment, its workers.
+
+    Keras reads ``KERAS_BACKEND`` once, when it is first imported: the handlers import
+    it after this. Worker processes inherit the environment when they start.
+    """
+    if backend is None:
+        return
+    if "keras" in sys.modules and configured_backend() != backend:
+        raise _UsageError(
+            f"--backend {backend}: Keras is already loaded in this process with the "
+            f"{configured_backend()!r} backend, which cannot change. Set "
+            f"KERAS_BACKEND={backend} before Keras is imported (or run the command line)."
+        )
+    os.environ["KERAS_BACKEND"] = backend
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``mnist-estimators``.
 
@@ -444,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     saved_format = warnings.formatwarning
+    saved_backend = os.environ.get("KERAS_BACKEND")
     with warnings.catch_warnings():
         warnings.simplefilter("default", IncompleteDatasetWarning)
         warnings.formatwarning = _one_line_warning
@@ -451,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run(parser, args)
         finally:
             warnings.formatwarning = saved_format
+            if saved_backend is None:
+                os.environ.pop("KERAS_BACKEND", None)
+            else:
+                os.environ["KERAS_BACKEND"] = saved_backend
 
 
 def _one_line_warning(message, category, *args, **kwargs) -> str:
@@ -461,6 +493,7 @@ def _run(parser, args) -> int:
     """The command's handler, its errors turned into a message and an exit code."""
     commands = {"compare": cmd_compare, "grid-search": cmd_grid_search, "datasets": cmd_datasets}
     try:
+        _use_backend(getattr(args, "backend", None))
         return commands[args.command](args)
     except _UsageError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
@@ -472,6 +505,8 @@ def _run(parser, args) -> int:
         OutputFolderError,
         DaskUnavailableError,
         SchedulerUnreachableError,
+        UnsupportedBackendError,
+        BackendMismatchError,
     ) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 1

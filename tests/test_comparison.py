@@ -19,6 +19,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 from mnist_estimators import compare_models, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators._keras.runtime import BACKEND
 from mnist_estimators.evaluation import folds
 from mnist_estimators.evaluation.compare import ComparisonConfigError, _splitter
 from mnist_estimators.evaluation.parallel import LOKY_RECYCLED_WORKER, run_tasks
@@ -160,7 +161,8 @@ def test_report_files(result, tmp_path):
     md = written["report.md"].read_text()
     assert md.startswith("# CNN vs LSTM: comparison report")
     assert "| CNN |" in md and "McNemar" in md and "![" in md and "## Setup" in md
-    assert "tensorflow" in md and "scikit-learn" in md
+    assert BACKEND.package in md and "scikit-learn" in md  # the versions
+    assert f"**Keras backend:** {BACKEND.name}" in md and "**Device:** CPU" in md
     data = json.loads(written["results.json"].read_text())
     assert set(data) >= {"summary", "folds", "histories", "test", "statistics", "config"}
     assert data["verdicts"] == verdict_sentences(res)

@@ -110,7 +110,7 @@ SERIAL_CHILD = """
 import pickle, sys
 from mnist_estimators.evaluation.parallel import configure_tensorflow_threads
 assert configure_tensorflow_threads(1)
-from mnist_estimators._keras.runtime import tf
+import tensorflow as tf
 from mnist_estimators.evaluation import compare_models
 assert tf.config.threading.get_intra_op_parallelism_threads() == 1
 assert tf.config.threading.get_inter_op_parallelism_threads() == 1

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
@@ -17,8 +11,9 @@ from mnist_estimators import REFERENCE_TRAINING, make_cnn_pipeline, make_lstm_pi
 from mnist_estimators._keras.runtime import keras
 
 from .networks import PREDICT_BATCH, _images, keras_network
+from .torch_loop import _torch_available, run_torch
 
-TORCH_WORKER = Path(__file__).resolve().parents[1] / "torch_reference.py"
+__all__ = ["MAKERS", "_torch_available", "run_keras", "run_ours", "run_torch", "variants"]
 MAKERS = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
 
 Runner = Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[float, float]]
@@ -108,59 +103,6 @@ def run_keras(
     start = time.perf_counter()
     net.predict(Xti, batch_size=PREDICT_BATCH, verbose=0).argmax(axis=1)
     return fit, time.perf_counter() - start
-
-
-def run_torch(
-    model: str, X: np.ndarray, y: np.ndarray, Xt: np.ndarray, epochs: int, batch_size: int
-) -> tuple[float, float]:
-    """Fit and predict seconds of the reference network in PyTorch, in a child process.
-
-    TensorFlow and PyTorch in one process crash here (both load their own OpenMP
-    and oneDNN runtimes: segmentation fault), so PyTorch runs in a fresh
-    interpreter (``benchmarks/torch_reference.py``) on the same arrays, passed
-    through a temporary .npz file.
-
-    Parameters
-    ----------
-    model : {"cnn", "lstm"}
-        Which network.
-    X, y : np.ndarray
-        Training images (flat, 0-255) and labels.
-    Xt : np.ndarray
-        Images to predict.
-    epochs : int
-        Training epochs.
-    batch_size : int
-        Training batch size.
-
-    Returns
-    -------
-    tuple of float
-        Seconds of training and of prediction, as the child measured them.
-    """
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data.npz"
-        np.savez(data, X=X, y=y, Xt=Xt)
-        out = subprocess.run(
-            [
-                sys.executable,
-                str(TORCH_WORKER),
-                str(data),
-                model,
-                str(epochs),
-                str(batch_size),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    fit, predict = json.loads(out.stdout.strip().splitlines()[-1])
-    return fit, predict
-
-
-def _torch_available() -> bool:
-    """Whether PyTorch is installed (found without importing it)."""
-    return importlib.util.find_spec("torch") is not None
 
 
 def variants(model: str, batch_sizes: list[int], with_torch: bool) -> dict[str, Runner]:

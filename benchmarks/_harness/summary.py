@@ -98,7 +98,7 @@ def thread_settings() -> dict:
     """
     import tensorflow as tf
 
-    from .runners import _torch_available  # here: the summaries need no TensorFlow
+    from .torch_loop import _torch_available
 
     out = {
         "tf_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),

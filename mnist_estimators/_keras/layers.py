@@ -1,28 +1,33 @@
 """Keras layers of the package: faster CPU paths for Keras' LSTM, with the same maths.
 
-:class:`CPUUnrolledLSTM` (the LSTM classifier's default) unrolls the recurrence into
-the graph on CPU; :class:`FusedLSTM` runs TensorFlow's fused ``BlockLSTM`` kernel on
-CPU. On a GPU both are ``keras.layers.LSTM`` itself, cuDNN included.
+:class:`CPUUnrolledLSTM` unrolls the recurrence into the graph on CPU (TensorFlow);
+:class:`FusedLSTM` runs the backend's fused LSTM kernel on CPU: TensorFlow's
+``BlockLSTM``, PyTorch's ``torch._VF.lstm`` (what ``nn.LSTM`` runs). On a GPU both
+are ``keras.layers.LSTM`` itself, cuDNN included. :func:`fast_lstm` gives the
+fastest of them on the backend Keras runs (the LSTM classifier's default).
 """
 
 from __future__ import annotations
 
-from .runtime import gpu_visible, keras, tf
+from .runtime import BACKEND, gpu_visible, keras
 
-__all__ = ["CPUUnrolledLSTM", "FusedLSTM"]
+__all__ = ["CPUUnrolledLSTM", "FusedLSTM", "fast_lstm"]
 
 
 @keras.saving.register_keras_serializable(package="mnist_estimators")
 class FusedLSTM(keras.layers.LSTM):
-    """``keras.layers.LSTM`` whose CPU path is TensorFlow's fused ``BlockLSTM`` kernel.
+    """``keras.layers.LSTM`` whose CPU path is the backend's fused LSTM kernel.
 
     The same layer, weights and maths as Keras' LSTM (gates ``i, f, c, o``, sigmoid
     and tanh, no peepholes, no clipping): only the computation differs. On CPU,
-    Keras runs a ``while_loop`` of small matrix products per time step; the fused
-    kernel runs the whole sequence, and its gradient, in one op each. On a GPU, or
-    whenever the fused kernel does not apply (a mask, dropout inside the layer,
-    ``go_backwards``, other activations, another backend), the layer does exactly what
-    ``keras.layers.LSTM`` does, cuDNN included.
+    Keras runs one step's small matrix products at a time (a ``while_loop`` on
+    TensorFlow, a Python loop on PyTorch); the fused kernel runs the whole
+    sequence, and its gradient, in one op each: TensorFlow's ``BlockLSTM``,
+    PyTorch's ``torch._VF.lstm`` (Keras itself calls it only on CUDA). On a GPU, on
+    JAX (whose whole training step XLA compiles), or whenever the fused kernel does
+    not apply (a mask, dropout inside the layer, ``go_backwards``, other
+    activations), the layer does exactly what ``keras.layers.LSTM`` does, cuDNN
+    included.
 
     Examples
     --------
@@ -37,8 +42,7 @@ class FusedLSTM(keras.layers.LSTM):
 
     def _fused_applies(self, mask, training) -> bool:
         return (
-            keras.backend.backend() == "tensorflow"
-            and mask is None
+            mask is None
             and not self.go_backwards
             and not self.recurrent_dropout
             and not (training and self.dropout)
@@ -49,39 +53,12 @@ class FusedLSTM(keras.layers.LSTM):
         )
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
-        if not self._fused_applies(mask, training):
+        out = None
+        if self._fused_applies(mask, training):
+            out = BACKEND.fused_lstm(self, sequences, initial_state)
+        if out is None:
             return super().inner_loop(sequences, initial_state, mask=mask, training=training)
-        from tensorflow.python.ops import rnn_grad  # noqa: F401  (registers the gradient)
-
-        h0, c0 = initial_state
-        x = tf.transpose(sequences, [1, 0, 2])  # time major
-
-        def gates_icfo(weights):  # Keras orders the gates i, f, c, o; the kernel i, c, f, o
-            i, f, c, o = tf.split(weights, 4, axis=-1)
-            return tf.concat([i, c, f, o], axis=-1)
-
-        w = gates_icfo(
-            tf.concat([self.cell.kernel.value, self.cell.recurrent_kernel.value], axis=0)
-        )
-        no_peephole = tf.zeros([self.cell.units], dtype=x.dtype)
-        _, cs, _, _, _, _, h = tf.raw_ops.BlockLSTM(
-            seq_len_max=tf.cast(tf.shape(x)[0], tf.int64),
-            x=x,
-            cs_prev=c0,
-            h_prev=h0,
-            w=w,
-            wci=no_peephole,
-            wcf=no_peephole,
-            wco=no_peephole,
-            b=gates_icfo(self.cell.bias.value),
-            forget_bias=0.0,
-            cell_clip=-1.0,
-            use_peephole=False,
-        )
-        # BlockLSTM (v1, forget_bias=0, no clipping) rather than BlockLSTMV2, whose
-        # gate order is Keras' own: V2's gradient did not match Keras' here (relative
-        # error about 1 on every weight), V1's matches to 3e-7 (tests/test_layers.py).
-        return h[-1], tf.transpose(h, [1, 0, 2]), [h[-1], cs[-1]]
+        return out
 
 
 @keras.saving.register_keras_serializable(package="mnist_estimators")
@@ -95,7 +72,8 @@ class CPUUnrolledLSTM(keras.layers.LSTM):
     iteration at a time. For MNIST's 28 rows that trained 1.2-1.5x faster on 2
     CPU cores (docs/results.md). Outputs equal Keras' loop to float32 rounding
     (tests/test_layers.py). Whenever a GPU is visible, for longer or unknown
-    sequence lengths, and on other backends, the layer does exactly what
+    sequence lengths, and on JAX and PyTorch (whose fast paths are XLA's
+    compiled step and :class:`FusedLSTM`), the layer does exactly what
     ``keras.layers.LSTM`` does, so it takes Keras' cuDNN kernel on a GPU (which
     ``unroll=True`` would rule out).
 
@@ -117,7 +95,7 @@ class CPUUnrolledLSTM(keras.layers.LSTM):
         steps = sequences.shape[1]
         return (
             not self.unroll
-            and keras.backend.backend() == "tensorflow"
+            and BACKEND.fast_cpu_lstm == "unrolled"
             and steps is not None
             and steps <= self.max_unrolled_steps
             and not gpu_visible()
@@ -132,3 +110,21 @@ class CPUUnrolledLSTM(keras.layers.LSTM):
             return super().inner_loop(sequences, initial_state, mask=mask, training=training)
         finally:
             self.unroll = False
+
+
+#: The LSTM layer of each :attr:`~mnist_estimators._keras.backends.Backend.fast_cpu_lstm`.
+_FAST_LSTM = {"unrolled": CPUUnrolledLSTM, "fused": FusedLSTM, "keras": keras.layers.LSTM}
+
+
+def fast_lstm() -> type:
+    """The LSTM layer class that trains fastest on the backend Keras runs.
+
+    :class:`CPUUnrolledLSTM` on TensorFlow, :class:`FusedLSTM` on PyTorch,
+    ``keras.layers.LSTM`` on JAX. All three are ``keras.layers.LSTM`` on a GPU.
+
+    Examples
+    --------
+    >>> issubclass(fast_lstm(), keras.layers.LSTM)
+    True
+    """
+    return _FAST_LSTM[BACKEND.fast_cpu_lstm]

@@ -1,88 +1,87 @@
-"""TensorFlow/Keras process state: quiet logging, threads, seeding, releasing graphs.
+"""Keras process state: the backend, quiet logging, threads, seeding, releasing graphs.
 
-Importing TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil before
-``absl::InitializeLog()`` is called, which no setting (``TF_CPP_MIN_LOG_LEVEL``,
-``ABSL_MIN_LOG_LEVEL``) filters (abseil/abseil-cpp#1957). So this module
-imports TensorFlow with file descriptor 2 pointed at /dev/null, and
-:func:`start` triggers its other one-time notices (device init, tf.data) the
-same way. Python exceptions still propagate. Every module
-of the package that needs TensorFlow, Keras or scikeras imports them from
-here, so that the first import is always the silenced one. Set
-``MNIST_ESTIMATORS_TF_LOGS=1`` to see everything.
+Every module of the package that needs Keras or scikeras imports them from here,
+so that the first import is always the prepared one:
 
-Importing this module does not start TensorFlow's runtime: its thread counts
+* the backend is Keras' own choice (``KERAS_BACKEND``, ``keras.json``); what the
+  package does differently per backend is :data:`BACKEND`, an instance of its
+  class in :mod:`.backends`, and nothing else asks which backend it is on;
+* on JAX and PyTorch, TensorFlow is kept out, even where it is installed
+  (scikeras and Keras would otherwise import it);
+* native log lines (TensorFlow's oneDNN/CUDA notices) go to /dev/null while
+  the libraries load and their runtimes start. Python exceptions still
+  propagate. Set ``MNIST_ESTIMATORS_TF_LOGS=1`` to see everything.
+
+Importing this module does not start the backend's runtime: its thread counts
 can be set (:func:`configure_threads`) until the first operation. A parallel
 worker does that with the threads its task was given
 (:mod:`mnist_estimators.evaluation.parallel`), then :func:`start` runs the
 silenced warm-up; training and prediction call :func:`start` themselves.
-This module imports nothing of the package.
+This module imports nothing of the package beyond :mod:`.backends` and the
+machine facts of :mod:`mnist_estimators._environment`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import random
-import sys
 import threading
 from collections.abc import Iterator
+
+import numpy as np
+
+from .._environment import cpu_model
+from .backends import (
+    BACKENDS,
+    Backend,
+    UnsupportedBackendError,
+    configured_backend,
+    native_logs_silenced,
+    tensorflow_hidden,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-@contextlib.contextmanager
-def native_logs_silenced() -> Iterator[None]:
-    """Send TensorFlow's native (C++) log lines to /dev/null for the duration.
-
-    Python's own ``sys.stderr`` keeps writing to the real terminal, so Python
-    warnings and exceptions stay visible; only fd-level writes are dropped.
-    Set ``MNIST_ESTIMATORS_TF_LOGS=1`` to keep everything.
-    """
-    if os.environ.get("MNIST_ESTIMATORS_TF_LOGS"):
-        yield
-        return
+def _load_keras():
+    """Import Keras and scikeras for the configured backend; its :class:`Backend`."""
+    wanted = configured_backend()
     try:
-        saved = os.dup(2)
-    except OSError:  # no usable fd 2 (embedded interpreters)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    py_stderr = sys.stderr
-    replacement = None
-    if py_stderr is sys.__stderr__ and py_stderr is not None:
-        py_stderr.flush()
-        replacement = open(os.dup(saved), "w", buffering=1, closefd=True)
-        sys.stderr = replacement
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-        if replacement is not None:
-            sys.stderr = py_stderr
-            replacement.close()
+        with native_logs_silenced(), tensorflow_hidden(wanted != "tensorflow"):
+            import keras
+            from scikeras.wrappers import KerasClassifier
+    except ImportError as exc:
+        cls = BACKENDS.get(wanted)
+        if cls is None or cls.name == "tensorflow" or "keras" in str(exc.name or ""):
+            raise
+        raise UnsupportedBackendError(
+            f"Keras is set to the {wanted!r} backend (KERAS_BACKEND or keras.json), but "
+            f"{exc.name or cls.package} cannot be imported ({exc}). Install it with: "
+            f"pip install 'mnist-estimators[{cls.name}]', or choose another backend "
+            "(KERAS_BACKEND=tensorflow, or --backend on the command line)."
+        ) from exc
+    name = keras.backend.backend()
+    if name not in BACKENDS:
+        raise UnsupportedBackendError(
+            f"mnist-estimators runs on the Keras backends {', '.join(BACKENDS)}, but Keras "
+            f"runs {name!r} (set by KERAS_BACKEND or keras.json). Set KERAS_BACKEND to one "
+            "of those before importing mnist_estimators."
+        )
+    backend = BACKENDS[name]()
+    backend.after_import()
+    return keras, KerasClassifier, backend
 
 
-with native_logs_silenced():
-    import keras
-    import tensorflow as tf
-    from scikeras.utils.random_state import tensorflow_random_state
-    from scikeras.wrappers import KerasClassifier
-
-tf.get_logger().setLevel(logging.ERROR)
-try:  # absl prints "WARNING: All log messages before absl::InitializeLog()" otherwise
-    import absl.logging
-
-    absl.logging.set_verbosity(absl.logging.ERROR)
-except ImportError:  # pragma: no cover
-    pass
+keras, KerasClassifier, BACKEND = _load_keras()
 
 __all__ = [
+    "BACKEND",
     "KerasClassifier",
     "configure_threads",
+    "configure_worker",
+    "device_description",
+    "gpu_count",
     "gpu_visible",
     "keras",
     "keras_training",
@@ -91,16 +90,16 @@ __all__ = [
     "release_keras_state",
     "seeded",
     "start",
-    "tf",
 ]
 
-_started = False
+#: The backend Keras runs in this process (its class in :data:`.backends.BACKENDS`).
+BACKEND: Backend
 
 
 def configure_threads(threads: int) -> bool:
-    """Give TensorFlow ``threads`` intra-op and inter-op threads in this process.
+    """Give the backend ``threads`` CPU threads in this process.
 
-    Possible only before TensorFlow's runtime has started (its first operation);
+    Possible only before the backend's runtime has started (its first operation);
     returns False, changing nothing, when it has.
 
     Examples
@@ -108,53 +107,72 @@ def configure_threads(threads: int) -> bool:
     >>> configure_threads(1) in (True, False)
     True
     """
-    try:
-        with native_logs_silenced():
-            tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-            tf.config.threading.set_inter_op_parallelism_threads(int(threads))
-    except RuntimeError:
-        return False
-    return True
+    return BACKEND.configure_worker(threads)
+
+
+def configure_worker(threads: int | None, gpu_share: float | None = None) -> bool:
+    """Give this worker process ``threads`` CPU threads and ``gpu_share`` of each GPU.
+
+    Before the backend's runtime starts only (False, changing nothing, after).
+    ``gpu_share`` (a fraction of a GPU's memory) lets workers share a GPU: JAX
+    would otherwise take 75 % of it in each process, TensorFlow all of it.
+    """
+    return BACKEND.configure_worker(threads, gpu_share)
 
 
 def start() -> None:
-    """Start TensorFlow's runtime once, with its one-time notices silenced.
+    """Start the backend's runtime once, with its one-time notices silenced.
 
-    Device initialisation and tf.data print notices the first time they run;
-    this triggers them with file descriptor 2 pointed at /dev/null. Thread
-    counts (:func:`configure_threads`) are fixed from here on.
+    Thread counts (:func:`configure_threads`) are fixed from here on.
     """
-    global _started
-    if _started:
-        return
-    with native_logs_silenced():
-        tf.config.list_logical_devices()
-        for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(lambda v: v, num_parallel_calls=2):
-            pass
-    _started = True
+    BACKEND.start()
+
+
+def gpu_count() -> int:
+    """GPUs the backend can use in this process."""
+    start()
+    return BACKEND.gpu_count()
 
 
 def gpu_visible() -> bool:
-    """Whether TensorFlow sees a GPU (the layers choose their CPU or GPU path by it)."""
-    return bool(tf.config.list_logical_devices("GPU"))
+    """Whether the backend sees a GPU (the layers choose their CPU or GPU path by it)."""
+    return gpu_count() > 0
+
+
+def device_description() -> str:
+    """Where training runs: ``"GPU: NVIDIA H200"``, or ``"CPU: "`` and the CPU's model.
+
+    Examples
+    --------
+    >>> device_description().split(":")[0] in {"CPU", "GPU"}
+    True
+    """
+    names = BACKEND.gpu_names() if gpu_visible() else []
+    return f"GPU: {', '.join(names)}" if names else f"CPU: {cpu_model()}"
 
 
 @contextlib.contextmanager
 def seeded(seed: int | None) -> Iterator[None]:
     """Make Keras model building and training reproducible for ``seed``.
 
-    ``None`` leaves the random state alone. An int seeds Python, NumPy,
-    TensorFlow and Keras' own seed generator, and turns on TensorFlow's op
-    determinism for the duration (scikeras' context manager restores it after).
+    ``None`` leaves the random state alone. An int seeds Python, NumPy, Keras'
+    own seed generator and what the backend draws from (TensorFlow's global
+    seed and op determinism, PyTorch's generator) for the duration; Python's,
+    NumPy's and the backend's states are restored after.
     """
     start()
     if seed is None:
         with native_logs_silenced():
             yield
         return
-    with tensorflow_random_state(seed), native_logs_silenced(), private_keras_seeds(seed):
-        keras.utils.set_random_seed(seed)
-        yield
+    saved, saved_np = random.getstate(), np.random.get_state()  # noqa: NPY002 (Keras seeds the global one)
+    try:
+        with native_logs_silenced(), BACKEND.seeded(seed), private_keras_seeds(seed):
+            keras.utils.set_random_seed(seed)
+            yield
+    finally:
+        random.setstate(saved)
+        np.random.set_state(saved_np)  # noqa: NPY002
 
 
 @contextlib.contextmanager
@@ -193,26 +211,15 @@ def release_keras_state() -> None:
 
 
 #: Serialises training in one process: Keras' global state (``clear_session``,
-#: the gradient registry below) is shared by every thread.
+#: TensorFlow's gradient registry) is shared by every thread.
 _TRAINING_LOCK = threading.RLock()
-
-
-def _gradient_registry() -> dict | None:
-    """TensorFlow's process-wide registry of gradient functions, if reachable."""
-    try:
-        from tensorflow.python.framework import ops as tf_ops
-
-        registry = tf_ops._gradient_registry._registry
-    except (ImportError, AttributeError):  # pragma: no cover - a TF without it
-        return None
-    return registry if isinstance(registry, dict) else None
 
 
 @contextlib.contextmanager
 def keras_training() -> Iterator[None]:
     """Run one Keras training call without leaking memory into the process.
 
-    Each time Keras 3 traces a ``train_step`` on TensorFlow, the distribution
+    On TensorFlow (:meth:`.backends.TensorFlowBackend.training_call`): each time Keras 3 traces a ``train_step`` on TensorFlow, the distribution
     strategy's ``all_reduce`` is wrapped in ``tf.custom_gradient``, which adds a
     uniquely named gradient function to a process-wide registry that nothing
     ever empties (tensorflow/tensorflow#61791, keras-team/keras#20552). That
@@ -227,16 +234,8 @@ def keras_training() -> Iterator[None]:
     ``n_jobs`` in scikit-learn) still train in parallel.
     """
     start()
-    with _TRAINING_LOCK:
-        registry = _gradient_registry()
-        before = set(registry) if registry is not None else set()
-        try:
-            yield
-        finally:
-            if registry is not None:
-                for key in [k for k in registry if k not in before]:
-                    if key.startswith("CustomGradient-"):
-                        del registry[key]
+    with _TRAINING_LOCK, BACKEND.training_call():
+        yield
 
 
 _PREDICT_LOCK = threading.Lock()

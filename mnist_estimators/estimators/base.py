@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 from .. import _clock
 from .._keras.callbacks import EpochTimer
 from .._keras.runtime import (
+    BACKEND,
     KerasClassifier,
     keras,
     keras_training,
@@ -59,8 +60,13 @@ IMAGES_PER_EXECUTION = 512
 
 
 def auto_steps_per_execution(batch_size: int) -> int:
-    """Batches per call that ``steps_per_execution="auto"`` gives: about 512 images."""
-    return max(1, IMAGES_PER_EXECUTION // batch_size)
+    """Batches per call that ``steps_per_execution="auto"`` gives: about 512 images.
+
+    Never more than the backend's trainer takes (PyTorch's: one).
+    """
+    steps = max(1, IMAGES_PER_EXECUTION // batch_size)
+    limit = BACKEND.max_steps_per_execution
+    return steps if limit is None else min(steps, limit)
 
 
 _COMMON_PARAMS_DOC = """\
@@ -123,12 +129,13 @@ _COMMON_PARAMS_DOC = """\
         image shape and no new class. False builds a fresh network at each
         ``fit``.
     steps_per_execution : int or "auto", default="auto"
-        Batches TensorFlow runs per call from Python, in training, evaluation
+        Batches the backend runs per call from Python, in training, evaluation
         and prediction (Keras' ``compile(steps_per_execution=...)``). It changes
         no result (the same batches in the same order, tested bit for bit), only
         how often Python runs between batches, which costs more than a small
         batch's arithmetic on a CPU. "auto" runs ``max(1, 512 // batch_size)``
-        batches per call (about 512 images). Prediction always runs one batch
+        batches per call (about 512 images), and 1 on PyTorch, whose trainer
+        takes one batch per call. Prediction always runs one batch
         of 1,024 per call (more would trace the network again for each new
         number of batches). Keras calls a callback's batch-level hooks
         (``on_train_batch_end``, ...) once per call, so give 1 to a callback that

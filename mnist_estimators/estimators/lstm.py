@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from .._keras.layers import CPUUnrolledLSTM
+from .._keras.layers import fast_lstm
 from .._keras.runtime import keras
 from ._compat import Interval
 from ._defaults import TRAINING_DEFAULTS
@@ -38,11 +38,14 @@ class LSTMClassifier(KerasImageClassifier):
     dropout : float, default=0.5
         Dropout rate before the output layer.
     unroll : bool, default=True
-        True: on CPU, the loop over the rows is unrolled into the graph
-        (:class:`~mnist_estimators.CPUUnrolledLSTM`, for images of at most
-        64 rows): the same maths, 1.2-1.5x faster training on 2 cores. On a GPU
+        True: on CPU, the backend's fastest LSTM path
+        (:func:`mnist_estimators._keras.layers.fast_lstm`), the same maths: on
+        TensorFlow the loop over the rows unrolled into the graph
+        (:class:`~mnist_estimators.CPUUnrolledLSTM`, for images of at most 64
+        rows, 1.2-1.5x faster training on 2 cores), on PyTorch its fused kernel
+        (:class:`~mnist_estimators.FusedLSTM`), on JAX Keras' own layer. On a GPU
         Keras' cuDNN kernel runs either way. False: ``keras.layers.LSTM`` and its
-        symbolic loop everywhere.
+        loop everywhere.
 """
         + common_params_doc(**TRAINING_DEFAULTS["lstm"])
         + """
@@ -123,7 +126,7 @@ class LSTMClassifier(KerasImageClassifier):
 
     def build_network(self, inputs, n_classes):
         x = inputs
-        lstm = CPUUnrolledLSTM if self.unroll else keras.layers.LSTM
+        lstm = fast_lstm() if self.unroll else keras.layers.LSTM
         for i in range(self.lstm_layers):
             layer = lstm(self.units, return_sequences=i < self.lstm_layers - 1)
             x = (keras.layers.Bidirectional(layer) if self.bidirectional else layer)(x)

@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .. import _clock
 from .._environment import machine, now_iso, versions
-from .._keras.runtime import start as start_runtime
+from .._keras.runtime import BACKEND, device_description
 from .folds import Task, run_all, seeded_model
 from .result import ComparisonResult
 from .store import ComparisonConfigError, RecordStore, run_config
@@ -41,11 +41,13 @@ __all__ = [
 
 
 def run_setup(command: str, start: float, setup: dict | None) -> dict:
-    """The report's "Setup" facts of a run: the call, versions, machine, wall time, date."""
-    start_runtime()  # machine() asks TensorFlow for GPUs: its device notices stay silenced
+    """The report's "Setup" facts of a run: the call, versions, backend, device, machine,
+    wall time, date."""
     return {
         "command": command,
         "versions": versions(),
+        "backend": BACKEND.name,
+        "device": device_description(),
         "machine": machine(),
         "wall_time": _clock.now() - start,
         "date": now_iso(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "BackendMismatchError",
     "ComparisonConfigError",
     "DaskUnavailableError",
     "FoldsError",
@@ -24,3 +25,7 @@ class DaskUnavailableError(ImportError):
 
 class SchedulerUnreachableError(ConnectionError):
     """No Dask scheduler answered at the given address."""
+
+
+class BackendMismatchError(RuntimeError):
+    """A worker process runs Keras on another backend than the process that sent it work."""

@@ -15,9 +15,11 @@ and :func:`~mnist_estimators.evaluation.search.grid_search`:
 Each task carries what its worker must run under, as scikit-learn's
 ``sklearn.utils.parallel`` does (its ``_FuncWrapper``): scikit-learn's
 configuration (and the caller's warning filters, with a scikit-learn that sends
-them, as 1.9 does), and here also the TensorFlow
+them, as 1.9 does), and here also the backend's
 threads the worker may use (its share of the cores for ``loky``, a Dask worker's
-own ``nthreads``). The worker applies them before TensorFlow's runtime starts,
+own ``nthreads``), its share of a GPU's memory when workers share one, and the
+Keras backend it must run (a worker on another one refuses the task). The worker
+applies them before the backend's runtime starts,
 so parallel fits never oversubscribe the cores; nothing travels through
 environment variables, and the caller's process state is left alone.
 
@@ -37,10 +39,11 @@ from collections.abc import Callable, Iterable, Iterator
 from joblib import parallel_config
 from sklearn.utils.parallel import Parallel, delayed
 
-from .._keras.runtime import configure_threads, start
-from .errors import DaskUnavailableError, SchedulerUnreachableError
+from .._keras.runtime import BACKEND, configure_threads, configure_worker, gpu_count, start
+from .errors import BackendMismatchError, DaskUnavailableError, SchedulerUnreachableError
 
 __all__ = [
+    "BackendMismatchError",
     "DaskUnavailableError",
     "SchedulerUnreachableError",
     "check_dask_available",
@@ -50,12 +53,16 @@ __all__ = [
     "resolve_n_jobs",
     "run_tasks",
     "usable_cores",
+    "worker_gpu_share",
     "worker_threads",
 ]
 
-#: Give TensorFlow ``threads`` intra-op and inter-op threads in this process (before
-#: its runtime starts; False when too late). The Keras runtime owns it.
+#: Give the backend ``threads`` CPU threads in this process (before its runtime
+#: starts; False when too late). The Keras runtime owns it; the old name stays.
 configure_tensorflow_threads = configure_threads
+
+#: Memory of a GPU that worker processes sharing it may take in all (each its share).
+GPU_MEMORY_FOR_WORKERS = 0.9
 
 #: Seconds to wait for a scheduler before giving up (``$MNIST_ESTIMATORS_DASK_TIMEOUT``).
 CONNECT_TIMEOUT = 10.0
@@ -77,9 +84,11 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def default_n_jobs(data_bytes: int, *, memory_bytes: int | None = None) -> int:
+def default_n_jobs(
+    data_bytes: int, *, memory_bytes: int | None = None, gpus: int | None = None
+) -> int:
     """Worker processes for a comparison: one single-threaded process per core,
-    no more than three quarters of the memory holds.
+    no more than three quarters of the memory holds; one process when a GPU is visible.
 
     On this project's 2-core machines, two processes of one TensorFlow thread each
     ran a comparison 1.26x faster than one process with two threads
@@ -91,6 +100,11 @@ def default_n_jobs(data_bytes: int, *, memory_bytes: int | None = None) -> int:
         Size of the raw images every worker receives (``X.nbytes`` plus the test set's).
     memory_bytes : int, default=None
         Physical memory; read from the system when None.
+    gpus : int, default=None
+        GPUs the backend sees; asked of it when None. With a GPU, the fits run in
+        one process, on the GPU: several processes would each take a GPU's memory
+        (JAX takes 75 % of it in each, TensorFlow all of it), and Keras trains a
+        model on one GPU.
 
     Returns
     -------
@@ -103,11 +117,17 @@ def default_n_jobs(data_bytes: int, *, memory_bytes: int | None = None) -> int:
     Examples
     --------
     >>> from mnist_estimators.evaluation.parallel import default_n_jobs, usable_cores
-    >>> default_n_jobs(55_000_000, memory_bytes=24 * 2**30) == min(usable_cores(), 11)
+    >>> default_n_jobs(55_000_000, memory_bytes=24 * 2**30, gpus=0) == min(usable_cores(), 11)
     True
-    >>> default_n_jobs(55_000_000, memory_bytes=2 * 2**30)
+    >>> default_n_jobs(55_000_000, memory_bytes=2 * 2**30, gpus=0)
+    1
+    >>> default_n_jobs(55_000_000, memory_bytes=128 * 2**30, gpus=1)
     1
     """
+    if gpus is None:
+        gpus = gpu_count()
+    if gpus:
+        return 1
     if memory_bytes is None:
         try:
             memory_bytes = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -131,6 +151,19 @@ def resolve_n_jobs(n_jobs, data_bytes: int, *, scheduler=None) -> int | None:
     if scheduler is not None:
         return None
     return default_n_jobs(data_bytes)
+
+
+def worker_gpu_share(jobs: int, gpus: int | None = None) -> float | None:
+    """The share of a GPU's memory each of ``jobs`` worker processes may take; None without a GPU.
+
+    Examples
+    --------
+    >>> worker_gpu_share(2, gpus=1), worker_gpu_share(2, gpus=0)
+    (0.45, None)
+    """
+    if gpus is None:
+        gpus = gpu_count()
+    return round(GPU_MEMORY_FOR_WORKERS / max(int(jobs), 1), 3) if gpus else None
 
 
 def check_dask_available() -> None:
@@ -229,7 +262,7 @@ class _WorkerTask:
     """``func`` as a task: run with its worker's threads, and joblib's sequential backend.
 
     In a worker process (never in the caller's own process, as under joblib's
-    threading backend), TensorFlow gets a Dask worker's own ``nthreads``, else
+    threading backend), the backend gets a Dask worker's own ``nthreads``, else
     ``threads``, before its runtime starts there; a worker that already ran a task
     keeps the threads it started with. scikit-learn's ``Parallel`` and ``delayed``
     wrap this with the caller's configuration (and its warning filters, where the
@@ -245,16 +278,22 @@ class _WorkerTask:
     about one run out of two.
     """
 
-    def __init__(self, func: Callable, threads: int | None = None):
+    def __init__(self, func: Callable, threads: int | None = None, gpu_share: float | None = None):
         self.func = func
         self.threads = threads
+        self.gpu_share = gpu_share
+        self.backend = BACKEND.name
         self.caller = os.getpid()
 
     def __call__(self, *args):
+        if BACKEND.name != self.backend:
+            raise BackendMismatchError(
+                f"A worker (process {os.getpid()}) runs Keras on {BACKEND.name!r}, but this "
+                f"comparison runs on {self.backend!r}. Start the workers with "
+                f"KERAS_BACKEND={self.backend} (a Dask cluster's workers: in their environment)."
+            )
         if os.getpid() != self.caller:
-            threads = worker_threads() or self.threads
-            if threads:
-                configure_threads(threads)
+            configure_worker(worker_threads() or self.threads, self.gpu_share)
         start()
         with parallel_config(backend="sequential"):
             return self.func(*args)
@@ -288,7 +327,9 @@ def run_tasks(
     if scheduler is None:
         cores = usable_cores()
         jobs = cores if n_jobs == -1 else min(int(n_jobs), len(tasks))
-        task_func = _WorkerTask(func, threads=max(cores // max(jobs, 1), 1))
+        task_func = _WorkerTask(
+            func, threads=max(cores // max(jobs, 1), 1), gpu_share=worker_gpu_share(jobs)
+        )
         run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         yield from _quiet_while_waiting(run(delayed(task_func)(t, *shared) for t in tasks))
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import normalised, prepare_output_folder, read_json, write_json
+from .._keras.runtime import BACKEND
 from .errors import ComparisonConfigError
 from .folds import Task
 
@@ -68,6 +69,7 @@ def run_config(models: dict, X, y, X_test, y_test, cv, monitor: bool) -> dict:
         "n_test": None if y_test is None else len(y_test),
         "cv": _cv_description(cv),
         "monitor_validation": bool(monitor),
+        "backend": BACKEND.name,
     }
 
 
@@ -107,7 +109,15 @@ class RecordStore:
         if not path.exists():
             write_json(path, config)
             return
-        stored, wanted = read_json(path), normalised(config)
+        # Folders written before the backends (version <= 0.2) were all TensorFlow's.
+        stored, wanted = {"backend": "tensorflow", **read_json(path)}, normalised(config)
+        if stored.get("backend") != wanted.get("backend"):
+            raise ComparisonConfigError(
+                f"{self.out_dir} holds results trained on the Keras backend "
+                f"{stored.get('backend')!r}, and this process runs {wanted.get('backend')!r}. "
+                f"Resume with KERAS_BACKEND={stored.get('backend')} (--backend "
+                f"{stored.get('backend')}), or use a new output folder."
+            )
         if stored != wanted:
             diff = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
             raise ComparisonConfigError(

@@ -167,6 +167,8 @@ def _setup_lines(cfg) -> list[str]:
         ("dataset", "Data"),
         ("command", "Command"),
         ("versions", "Versions"),
+        ("backend", "Keras backend"),
+        ("device", "Device"),
         ("machine", "Machine"),
         ("wall_time", "Wall time"),
         ("date", "Date"),

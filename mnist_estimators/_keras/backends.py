@@ -1,0 +1,459 @@
+"""What differs between Keras' backends: one class per backend, one table of them.
+
+Keras 3 runs on TensorFlow, JAX or PyTorch, chosen the Keras way: the
+``KERAS_BACKEND`` environment variable, else ``"backend"`` in ``keras.json``
+(``$KERAS_HOME``, by default ``~/.keras``), else TensorFlow. Everything this
+package does differently per backend is a method of its class here: quiet logs,
+thread settings, the GPU share of a worker, seeding, GPU detection and naming,
+the largest ``steps_per_execution`` its trainer takes, and the fused LSTM
+kernel on CPU. :mod:`.runtime` picks the class of the backend Keras runs
+(:data:`BACKENDS`); nothing else in the package asks which backend it is on.
+
+This module imports no backend library at import time: each class imports its
+own inside its methods, so that on JAX or PyTorch nothing ever imports
+TensorFlow (tests/test_backends.py checks it in a venv without TensorFlow).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "UnsupportedBackendError",
+    "configured_backend",
+    "native_logs_silenced",
+    "tensorflow_hidden",
+]
+
+
+class UnsupportedBackendError(ImportError):
+    """Keras runs a backend this package does not support, or that is not installed."""
+
+
+def configured_backend() -> str:
+    """The backend Keras will load: ``$KERAS_BACKEND``, else ``keras.json``'s, else TensorFlow.
+
+    Keras' own rule (``keras/src/backend/config.py``), read without importing
+    Keras, so that the right libraries can be kept out before Keras loads.
+    Once Keras is loaded, its own ``keras.backend.backend()`` is the truth.
+
+    Examples
+    --------
+    >>> import os
+    >>> configured_backend() in {"tensorflow", "jax", "torch"} or "KERAS_BACKEND" in os.environ
+    True
+    """
+    if "keras" in sys.modules and hasattr(sys.modules["keras"], "backend"):
+        return sys.modules["keras"].backend.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        config = json.loads(Path(home, "keras.json").read_text(encoding="utf-8"))
+        return str(config.get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+@contextlib.contextmanager
+def native_logs_silenced() -> Iterator[None]:
+    """Send native (C++) log lines, TensorFlow's and XLA's, to /dev/null for the duration.
+
+    Python's own ``sys.stderr`` keeps writing to the real terminal, so Python
+    warnings and exceptions stay visible; only fd-level writes are dropped.
+    Set ``MNIST_ESTIMATORS_TF_LOGS=1`` to keep everything.
+    """
+    if os.environ.get("MNIST_ESTIMATORS_TF_LOGS"):
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (embedded interpreters)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    py_stderr = sys.stderr
+    replacement = None
+    if py_stderr is sys.__stderr__ and py_stderr is not None:
+        py_stderr.flush()
+        replacement = open(os.dup(saved), "w", buffering=1, closefd=True)
+        sys.stderr = replacement
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+        if replacement is not None:
+            sys.stderr = py_stderr
+            replacement.close()
+
+
+@contextlib.contextmanager
+def tensorflow_hidden(hide: bool = True) -> Iterator[None]:
+    """Make ``import tensorflow`` fail for the duration (when ``hide`` and it is not loaded).
+
+    scikeras imports TensorFlow when it is installed, whatever the backend
+    (``scikeras/utils/random_state.py``, behind an ``ImportError`` guard); with
+    TensorFlow hidden while scikeras loads, it takes its TensorFlow-free path.
+    TensorFlow can be imported normally afterwards.
+    """
+    if not hide or "tensorflow" in sys.modules:
+        yield
+        return
+    sys.modules["tensorflow"] = None  # the import system's "not importable" mark
+    try:
+        yield
+    finally:
+        if sys.modules.get("tensorflow", 0) is None:
+            del sys.modules["tensorflow"]
+
+
+def _limit_keras_tensorflow_probe() -> None:
+    """Let Keras ask "is TensorFlow available?" without importing it.
+
+    Keras asks ``tf.available`` (which imports TensorFlow when it is installed)
+    when it seeds (``keras.utils.set_random_seed``) and when it serialises a
+    model, on every backend. An object can be TensorFlow's only if TensorFlow is
+    loaded, so on the other backends the answer is "only if already loaded".
+    """
+    from keras.src.utils import module_utils
+
+    class _LoadedOnly(module_utils.LazyModule):
+        @property
+        def available(self):
+            return "tensorflow" in sys.modules and module_utils.LazyModule.available.fget(self)
+
+    if type(module_utils.tensorflow) is module_utils.LazyModule:
+        module_utils.tensorflow.__class__ = _LoadedOnly
+
+
+class Backend:
+    """What this package does on one Keras backend. The base class holds the defaults.
+
+    Subclasses override what their backend does differently; :data:`BACKENDS`
+    maps each backend's name to its class.
+    """
+
+    #: Keras' name of the backend.
+    name = ""
+    #: The library to ``pip install`` (the package's extra of the same name installs it).
+    package = ""
+    #: Largest ``steps_per_execution`` the backend's trainer accepts (None: no limit).
+    max_steps_per_execution: int | None = None
+    #: The LSTM layer that is fastest on this backend's CPU: "unrolled"
+    #: (:class:`~mnist_estimators.CPUUnrolledLSTM`), "fused"
+    #: (:class:`~mnist_estimators.FusedLSTM`) or "keras" (``keras.layers.LSTM``).
+    fast_cpu_lstm = "keras"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def after_import(self) -> None:
+        """Once Keras is loaded: quiet the backend's loggers, keep TensorFlow out."""
+        _limit_keras_tensorflow_probe()
+
+    def configure_worker(self, threads: int | None, gpu_share: float | None = None) -> bool:
+        """Give this process ``threads`` CPU threads and ``gpu_share`` of each GPU's memory.
+
+        Possible only before the backend's runtime has started; returns False,
+        changing nothing, when it has. None leaves a setting alone.
+        """
+        return True
+
+    def start(self) -> None:
+        """Start the backend's runtime, with its one-time notices silenced."""
+
+    def gpu_count(self) -> int:
+        """GPUs the backend can use in this process."""
+        return 0
+
+    def gpu_names(self) -> list[str]:
+        """The names of those GPUs (e.g. ``"NVIDIA H200"``)."""
+        return []
+
+    def seeded(self, seed: int) -> contextlib.AbstractContextManager:
+        """Seed what the backend draws from beyond Python, NumPy and Keras' generator."""
+        return contextlib.nullcontext()
+
+    def training_call(self) -> contextlib.AbstractContextManager:
+        """Around one training call: undo what the backend leaks per call."""
+        return contextlib.nullcontext()
+
+    def gradient_registry(self) -> dict | None:
+        """The backend's process-wide registry of gradient functions, if it has one."""
+        return None
+
+    def fused_lstm(self, layer, sequences, initial_state):
+        """``layer``'s output as ``inner_loop`` returns it, by one fused kernel; or None.
+
+        Called by :class:`~mnist_estimators.FusedLSTM` only when the fused maths
+        apply (no mask, no dropout inside the layer, tanh/sigmoid, a bias) and no
+        GPU is visible. None: no fused kernel here, Keras' own loop runs.
+        """
+        return None
+
+
+class TensorFlowBackend(Backend):
+    """TensorFlow: its thread pools, a tf.data warm-up, op determinism, ``BlockLSTM``.
+
+    Importing TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil before
+    ``absl::InitializeLog()`` is called, which no setting filters
+    (abseil/abseil-cpp#1957): it is imported with file descriptor 2 pointed at
+    /dev/null (:func:`native_logs_silenced`).
+    """
+
+    name = "tensorflow"
+    package = "tensorflow"
+    fast_cpu_lstm = "unrolled"
+
+    def __init__(self):
+        self._started = False
+
+    @staticmethod
+    def _tf():
+        with native_logs_silenced():
+            import tensorflow as tf
+        return tf
+
+    def after_import(self) -> None:
+        import logging
+
+        self._tf().get_logger().setLevel(logging.ERROR)
+        try:  # absl prints "WARNING: All log messages before absl::InitializeLog()" otherwise
+            import absl.logging
+
+            absl.logging.set_verbosity(absl.logging.ERROR)
+        except ImportError:  # pragma: no cover
+            pass
+
+    def configure_worker(self, threads, gpu_share=None) -> bool:
+        tf = self._tf()
+        try:
+            with native_logs_silenced():
+                if threads:
+                    tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+                    tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+                if gpu_share is not None:  # TensorFlow takes all GPU memory unless it grows
+                    for gpu in tf.config.list_physical_devices("GPU"):
+                        tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:
+            return False
+        return True
+
+    def start(self) -> None:
+        if self._started:
+            return
+        tf = self._tf()
+        with native_logs_silenced():
+            tf.config.list_logical_devices()
+            for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(
+                lambda v: v, num_parallel_calls=2
+            ):
+                pass
+        self._started = True
+
+    def gpu_count(self) -> int:
+        with native_logs_silenced():
+            return len(self._tf().config.list_logical_devices("GPU"))
+
+    def gpu_names(self) -> list[str]:
+        tf = self._tf()
+        with native_logs_silenced():
+            gpus = tf.config.list_physical_devices("GPU")
+            return [
+                tf.config.experimental.get_device_details(g).get("device_name", g.name)
+                for g in gpus
+            ]
+
+    def seeded(self, seed: int):
+        from scikeras.utils.random_state import tensorflow_random_state
+
+        # Python, NumPy and TensorFlow's global seeds, and op determinism; all restored after.
+        return tensorflow_random_state(seed)
+
+    def gradient_registry(self) -> dict | None:
+        try:
+            from tensorflow.python.framework import ops as tf_ops
+
+            registry = tf_ops._gradient_registry._registry
+        except (ImportError, AttributeError):  # pragma: no cover - a TF without it
+            return None
+        return registry if isinstance(registry, dict) else None
+
+    @contextlib.contextmanager
+    def training_call(self) -> Iterator[None]:
+        """Remove the gradient functions a training call registered for good.
+
+        Each trace of a ``train_step`` registers a ``CustomGradient-...`` function
+        that closes over the traced graph (tensorflow/tensorflow#61791,
+        keras-team/keras#20552); it is read only while tracing.
+        """
+        registry = self.gradient_registry()
+        before = set(registry) if registry is not None else set()
+        try:
+            yield
+        finally:
+            if registry is not None:
+                for key in [k for k in registry if k not in before]:
+                    if key.startswith("CustomGradient-"):
+                        del registry[key]
+
+    def fused_lstm(self, layer, sequences, initial_state):
+        tf = self._tf()
+        from tensorflow.python.ops import rnn_grad  # noqa: F401  (registers the gradient)
+
+        h0, c0 = initial_state
+        x = tf.transpose(sequences, [1, 0, 2])  # time major
+        cell = layer.cell
+
+        def gates_icfo(weights):  # Keras orders the gates i, f, c, o; the kernel i, c, f, o
+            i, f, c, o = tf.split(weights, 4, axis=-1)
+            return tf.concat([i, c, f, o], axis=-1)
+
+        w = gates_icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0))
+        no_peephole = tf.zeros([cell.units], dtype=x.dtype)
+        _, cs, _, _, _, _, h = tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.cast(tf.shape(x)[0], tf.int64),
+            x=x,
+            cs_prev=c0,
+            h_prev=h0,
+            w=w,
+            wci=no_peephole,
+            wcf=no_peephole,
+            wco=no_peephole,
+            b=gates_icfo(cell.bias.value),
+            forget_bias=0.0,
+            cell_clip=-1.0,
+            use_peephole=False,
+        )
+        # BlockLSTM (v1, forget_bias=0, no clipping) rather than BlockLSTMV2, whose
+        # gate order is Keras' own: V2's gradient did not match Keras' here (relative
+        # error about 1 on every weight), V1's matches to 3e-7 (tests/test_layers.py).
+        return h[-1], tf.transpose(h, [1, 0, 2]), [h[-1], cs[-1]]
+
+
+class JaxBackend(Backend):
+    """JAX: XLA compiles the whole training step. Keras >= 3.14 takes cuDNN's LSTM on a GPU.
+
+    JAX takes 75 % of a GPU's memory when it first touches it; a worker that
+    shares a GPU with others gets its share through
+    ``XLA_PYTHON_CLIENT_MEM_FRACTION`` instead, set before that moment.
+    """
+
+    name = "jax"
+    package = "jax"
+
+    @staticmethod
+    def _initialised() -> bool:
+        jax_bridge = sys.modules.get("jax._src.xla_bridge")
+        return bool(jax_bridge is not None and getattr(jax_bridge, "_backends", None))
+
+    def configure_worker(self, threads, gpu_share=None) -> bool:
+        if self._initialised():
+            return False
+        if threads == 1:  # XLA's CPU client reads its flags when it starts
+            flags = os.environ.get("XLA_FLAGS", "")
+            if "xla_cpu_multi_thread_eigen" not in flags:
+                os.environ["XLA_FLAGS"] = (
+                    f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+                ).strip()
+        if gpu_share is not None:
+            os.environ["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{gpu_share:.3f}"
+        return True
+
+    def gpu_count(self) -> int:
+        return len(self._gpus())
+
+    def gpu_names(self) -> list[str]:
+        return [d.device_kind for d in self._gpus()]
+
+    @staticmethod
+    def _gpus() -> list:
+        import jax
+
+        with native_logs_silenced():
+            try:
+                return list(jax.devices("gpu"))
+            except RuntimeError:  # no GPU platform
+                return []
+
+
+class TorchBackend(Backend):
+    """PyTorch: intra-op threads, its global generator, and its fused LSTM on CPU.
+
+    Keras 3.15 runs PyTorch's fused LSTM (``torch._VF.lstm``, what ``nn.LSTM``
+    runs) only on CUDA; on CPU it loops over the time steps in Python
+    (``keras/src/backend/torch/rnn.py``, ``_fallback_lstm``). :meth:`fused_lstm`
+    runs the fused op on CPU too. The torch trainer takes one batch per call.
+    """
+
+    name = "torch"
+    package = "torch"
+    max_steps_per_execution = 1
+    fast_cpu_lstm = "fused"
+
+    def configure_worker(self, threads, gpu_share=None) -> bool:
+        import torch
+
+        if threads:
+            torch.set_num_threads(int(threads))
+            with contextlib.suppress(RuntimeError):  # only before the first parallel work
+                torch.set_num_interop_threads(int(threads))
+        if gpu_share is not None and torch.cuda.is_available():
+            for device in range(torch.cuda.device_count()):
+                torch.cuda.set_per_process_memory_fraction(gpu_share, device)
+        return True
+
+    def gpu_count(self) -> int:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+    def gpu_names(self) -> list[str]:
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(self.gpu_count())]
+
+    @contextlib.contextmanager
+    def seeded(self, seed: int) -> Iterator[None]:
+        import torch
+
+        saved = torch.get_rng_state()
+        torch.manual_seed(seed)  # dropout and initial weights drawn by torch itself
+        try:
+            yield
+        finally:
+            torch.set_rng_state(saved)
+
+    def fused_lstm(self, layer, sequences, initial_state):
+        import torch
+
+        cell = layer.cell
+        h0, c0 = (torch.as_tensor(s).unsqueeze(0) for s in initial_state)
+        kernel, recurrent, bias = (
+            torch.as_tensor(w.value) for w in (cell.kernel, cell.recurrent_kernel, cell.bias)
+        )
+        # Keras and PyTorch both order the gates i, f, c, o; PyTorch's weights are transposed
+        # and it adds two biases, so the second is zero.
+        params = [kernel.T.contiguous(), recurrent.T.contiguous(), bias, torch.zeros_like(bias)]
+        x = torch.as_tensor(sequences).to(kernel.dtype)
+        outputs, h_n, c_n = torch._VF.lstm(
+            x, (h0, c0), params, True, 1, 0.0, torch.is_grad_enabled(), False, True
+        )
+        h_n, c_n = h_n.squeeze(0), c_n.squeeze(0)
+        return outputs[:, -1], outputs, [h_n, c_n]
+
+
+#: Every backend this package runs on, by Keras' name for it.
+BACKENDS: dict[str, type[Backend]] = {
+    cls.name: cls for cls in (TensorFlowBackend, JaxBackend, TorchBackend)
+}
