@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 [ -d .carry/whl ] || bash benchmarks/gpu_carry.sh
 venv=${REHEARSAL_VENV:-/tmp/gpu-rehearsal-venv}
 if [ ! -x "$venv/bin/python3" ]; then
-    python3.12 -m venv "$venv"
+    py=${PYTHON312:-python3.12}  # the H200 runs Python 3.12: so do its wheels
+    "$py" -c "" 2>/dev/null || py=$(ls /root/.pyenv/versions/3.12.*/bin/python3.12 | head -1)
+    "$py" -m venv "$venv"
     "$venv/bin/pip" install -q jax jaxlib scikit-learn scipy pandas matplotlib tqdm numpy rich \
         h5py ml-dtypes absl-py packaging typing-extensions
 fi

@@ -21,7 +21,12 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
     --target /tmp/site .carry/whl/*.whl || exit 1
 export PYTHONPATH="/tmp/site:$PWD" PYTHONUNBUFFERED=1 MNIST_ESTIMATORS_DATA="$PWD/.carry/mnist"
 nvidia-smi || echo "no nvidia-smi here: a CPU rehearsal"
-python3 -c "import sklearn, keras, scikeras, jax; print('sklearn', sklearn.__version__, 'keras', keras.__version__, 'jax', jax.__version__)"
+python3 -c "from importlib import metadata
+for p in ('scikit-learn', 'keras', 'scikeras', 'jax', 'torch', 'numpy'):
+    try:
+        print(p, metadata.version(p))
+    except metadata.PackageNotFoundError:
+        print(p, 'not installed')"
 for backend in ${GPU_BACKENDS:-jax torch}; do
     echo "== $backend $(date -u +%T)"
     python3 benchmarks/gpu_check.py --backend "$backend" --n "${CHECK_IMAGES:-10000}" \

@@ -253,3 +253,44 @@ def test_another_backend_runs_the_command_line_with_workers_and_never_imports_te
     summary = json.loads((out / "results.json").read_text())["summary"]
     assert set(summary) == {"CNN", "LSTM"}
     assert all(row["test_accuracy"] > 0.3 for row in summary.values())  # chance: 0.1
+
+
+def test_the_command_line_refuses_a_backend_keras_cannot_switch_to(tmp_path, capsys):
+    from mnist_estimators.cli import main
+
+    other = "jax" if BACKEND.name != "jax" else "torch"
+    saved = os.environ.get("KERAS_BACKEND")
+    code = main(
+        ["compare", "--backend", other, "--dataset", "digits", "--out", str(tmp_path / "r")]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert (
+        f"--backend {other}" in err
+        and f"already loaded in this process with the {BACKEND.name!r}" in err
+    )
+    assert os.environ.get("KERAS_BACKEND") == saved  # the caller's environment is left alone
+    assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize("unroll", [True, False])
+def test_on_a_gpu_the_classifier_lstm_leaves_the_cudnn_choice_to_keras(unroll, monkeypatch):
+    """Keras picks cuDNN in ``backend.lstm`` (TensorFlow, PyTorch; JAX >= 3.14 through
+    jax.experimental.rnn). No GPU here: one is simulated, and ``backend.lstm`` is spied
+    on, raising NotImplementedError as it does where cuDNN does not apply."""
+    from keras.src.layers.rnn import lstm as keras_lstm_module
+
+    from mnist_estimators._keras import layers as layers_module
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("unroll"))
+        raise NotImplementedError
+
+    monkeypatch.setattr(keras_lstm_module.backend, "lstm", spy)
+    monkeypatch.setattr(layers_module, "gpu_visible", lambda: True)
+    inputs = keras.Input((28, 28))
+    model = keras.Model(inputs, LSTMClassifier(units=8, unroll=unroll).build_network(inputs, 10))
+    model(np.random.default_rng(0).random((4, 28, 28), dtype=np.float32))
+    assert calls and not any(calls)  # asked, with unroll=False: cuDNN may apply
