@@ -18,6 +18,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from _lstm import lstm_pair
 
 from mnist_estimators import CNNClassifier, LSTMClassifier
 from mnist_estimators._keras import backends
@@ -32,15 +33,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # -- the fused LSTM: Keras' maths, on every backend ---------------------------------
-def _lstm_pair(units=16, steps=28, **kwargs):
-    x = np.random.default_rng(0).normal(size=(7, steps, 28)).astype(np.float32)
-    fused, plain = FusedLSTM(units, **kwargs), keras.layers.LSTM(units, **kwargs)
-    fused(x), plain(x)
-    rng = np.random.default_rng(1)  # non-trivial weights, the bias included
-    weights = [rng.normal(scale=0.3, size=w.shape).astype(np.float32) for w in plain.get_weights()]
-    fused.set_weights(weights)
-    plain.set_weights(weights)
-    return x, fused, plain
+def _lstm_pair(**kwargs):
+    return lstm_pair(FusedLSTM, **kwargs)
 
 
 def _np(tensor) -> np.ndarray:

@@ -7,6 +7,7 @@ Neither may change what Keras' LSTM computes, nor keep Keras from its GPU (cuDNN
 import numpy as np
 import pytest
 import tensorflow as tf
+from _lstm import lstm_pair
 
 from mnist_estimators._keras import layers as layers_module
 from mnist_estimators._keras.layers import CPUUnrolledLSTM, FusedLSTM
@@ -14,14 +15,7 @@ from mnist_estimators._keras.runtime import keras
 
 
 def _pair(units=16, cls=FusedLSTM, steps=28, **kwargs):
-    x = np.random.default_rng(0).normal(size=(7, steps, 28)).astype(np.float32)
-    fused, plain = cls(units, **kwargs), keras.layers.LSTM(units, **kwargs)
-    fused(x), plain(x)
-    rng = np.random.default_rng(1)  # non-trivial weights, the bias included
-    weights = [rng.normal(scale=0.3, size=w.shape).astype(np.float32) for w in plain.get_weights()]
-    fused.set_weights(weights)
-    plain.set_weights(weights)
-    return x, fused, plain
+    return lstm_pair(cls, units, steps, **kwargs)
 
 
 def _assert_same_gradients(layer, plain, x):
