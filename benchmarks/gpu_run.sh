@@ -9,9 +9,11 @@
 #
 # For each backend: a short fit of each network that prints the device of its weights
 # (benchmarks/gpu_check.py), then `mnist-estimators compare --dataset mnist` on the
-# complete MNIST with nvidia-smi sampling the GPU's utilisation every 0.5 s. Each
-# compare has a time limit (COMPARE_TIMEOUT, s); its folder is resumable and comes back
-# as BACKEND.tgz whatever happened. At most 8 files come back from $OUT: this writes 7.
+# complete MNIST with nvidia-smi sampling the GPU's utilisation every 0.5 s. The backends
+# share RUN_SECONDS (560 by default, for a call of timeout_s 590) equally; a compare
+# stopped at its limit keeps its finished folds (resumable), and every compare's folder
+# comes back as BACKEND.tgz whatever happened. At most 8 files come back from $OUT: this
+# writes 7.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-runs/gpu}
@@ -27,21 +29,39 @@ for p in ('scikit-learn', 'keras', 'scikeras', 'jax', 'torch', 'numpy'):
         print(p, metadata.version(p))
     except metadata.PackageNotFoundError:
         print(p, 'not installed')"
-for backend in ${GPU_BACKENDS:-jax torch}; do
-    echo "== $backend $(date -u +%T)"
-    python3 benchmarks/gpu_check.py --backend "$backend" --n "${CHECK_IMAGES:-10000}" \
-        | tee "$out/check-$backend.json"
-    smi=""
+# Every backend gets an equal part of what is left before the deadline (the device call's
+# timeout_s less a margin), so the last one runs too; whatever stops a compare, its folder
+# comes back as BACKEND.tgz (on exit as well).
+deadline=$(( SECONDS + ${RUN_SECONDS:-560} ))
+read -r -a backends <<< "${GPU_BACKENDS:-jax torch}"
+smi=""
+pack() {  # BACKEND: its results folder as one file ($OUT gives back at most 8)
+    [ -d "$out/$1" ] && tar czf "$out/$1.tgz" -C "$out" "$1" && rm -r "${out:?}/$1"
+    return 0
+}
+finish() {
+    [ -n "$smi" ] && kill "$smi" 2>/dev/null
+    for b in "${backends[@]}"; do pack "$b"; done
+}
+trap finish EXIT
+for i in "${!backends[@]}"; do
+    backend=${backends[$i]}
+    budget=$(( (deadline - SECONDS) / (${#backends[@]} - i) ))
+    echo "== $backend $(date -u +%T): $budget s"
+    timeout $(( budget / 4 )) python3 benchmarks/gpu_check.py --backend "$backend" \
+        --n "${CHECK_IMAGES:-10000}" | tee "$out/check-$backend.json"
     if command -v nvidia-smi >/dev/null; then
         nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv -lms 500 \
             > "$out/utilisation-$backend.csv" &
         smi=$!
     fi
-    start=$(date +%s)
+    start=$SECONDS
     # shellcheck disable=SC2086  # COMPARE_ARGS is a list of options on purpose
-    timeout "${COMPARE_TIMEOUT:-270}" python3 -m mnist_estimators.cli compare --dataset mnist \
-        --backend "$backend" --out "$out/$backend" --no-progress ${COMPARE_ARGS:-}
-    echo "compare on $backend: exit $? after $(( $(date +%s) - start )) s"
-    [ -n "$smi" ] && kill "$smi"
-    tar czf "$out/$backend.tgz" -C "$out" "$backend" && rm -r "${out:?}/$backend"
+    timeout "${COMPARE_TIMEOUT:-$(( deadline - SECONDS - (${#backends[@]} - i - 1) * budget ))}" \
+        python3 -m mnist_estimators.cli compare --dataset mnist --backend "$backend" \
+        --out "$out/$backend" --no-progress ${COMPARE_ARGS:-}
+    echo "compare on $backend: exit $? after $(( SECONDS - start )) s (124: stopped at its limit)"
+    [ -n "$smi" ] && kill "$smi" 2>/dev/null
+    smi=""
+    pack "$backend"
 done

@@ -91,12 +91,18 @@ def test_fused_lstm_same_outputs_and_gradients_as_keras_lstm(return_sequences, m
         assert calls, "FusedLSTM did not run torch._VF.lstm on CPU"
 
 
-def test_fused_lstm_falls_back_to_keras_where_the_kernel_does_not_apply(monkeypatch):
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"go_backwards": True}, {"stateful": True}, {"use_cudnn": False}],
+    ids=["go_backwards", "stateful", "use_cudnn=False"],
+)
+def test_fused_lstm_falls_back_to_keras_where_the_kernel_does_not_apply(kwargs, monkeypatch):
     fused_calls = []
     original = BACKEND.fused_lstm
     monkeypatch.setattr(BACKEND, "fused_lstm", lambda *a: fused_calls.append(1) or original(*a))
-    x, fused, plain = _lstm_pair(go_backwards=True)  # as in the backward half of Bidirectional
-    np.testing.assert_allclose(_np(fused(x)), _np(plain(x)), rtol=1e-5, atol=1e-6)
+    x, fused, plain = _lstm_pair(**kwargs)  # go_backwards: the backward half of Bidirectional
+    for _ in range(2):  # a stateful layer carries its state into the second call
+        np.testing.assert_allclose(_np(fused(x)), _np(plain(x)), rtol=1e-5, atol=1e-6)
     assert not fused_calls
 
 
@@ -106,6 +112,13 @@ def test_each_backend_has_its_fast_lstm_and_step_limit():
     # PyTorch's trainer refuses steps_per_execution > 1 (keras/src/backend/torch/trainer.py).
     assert auto_steps_per_execution(16) == (1 if BACKEND.name == "torch" else 32)
     assert LSTMClassifier()._steps_per_execution() == auto_steps_per_execution(16)
+
+
+def test_steps_per_execution_beyond_the_backends_limit_is_refused_clearly(monkeypatch):
+    monkeypatch.setattr(BACKEND, "max_steps_per_execution", 1)  # as PyTorch's trainer
+    with pytest.raises(ValueError, match="steps_per_execution='auto' \\(or 1\\)"):
+        LSTMClassifier(steps_per_execution=4)._steps_per_execution()
+    assert LSTMClassifier(steps_per_execution=1)._steps_per_execution() == 1
 
 
 # -- seeding and pickling --------------------------------------------------------------
@@ -147,8 +160,9 @@ def test_a_visible_gpu_gets_one_process_and_workers_a_memory_share(monkeypatch):
 
 
 def test_a_jax_worker_gets_its_threads_and_gpu_share_before_jax_starts(monkeypatch):
-    monkeypatch.delenv("XLA_FLAGS", raising=False)
-    monkeypatch.delenv("XLA_PYTHON_CLIENT_MEM_FRACTION", raising=False)
+    for name in ("XLA_FLAGS", "XLA_PYTHON_CLIENT_MEM_FRACTION"):
+        monkeypatch.setenv(name, "")  # so that monkeypatch restores the variable after
+        monkeypatch.delenv(name)
     monkeypatch.setattr(backends.JaxBackend, "_initialised", staticmethod(lambda: False))
     assert backends.JaxBackend().configure_worker(1, 0.45)
     assert "intra_op_parallelism_threads=1" in os.environ["XLA_FLAGS"]
@@ -188,7 +202,10 @@ def test_configured_backend_follows_keras_rule(tmp_path, monkeypatch):
 
 # -- nothing imports TensorFlow on another backend ---------------------------------------
 #: Records, in every process of the run (workers included: they inherit PYTHONPATH), any
-#: attempt to import TensorFlow, and refuses it.
+#: attempt to import TensorFlow, and refuses it. The finder is asked whether TensorFlow is
+#: installed or not, so the test proves the same in a venv without it (CI's) as in one
+#: with it; only the package's own deliberate hiding of TensorFlow while scikeras loads
+#: (sys.modules["tensorflow"] = None) is not an attempt.
 _TENSORFLOW_TRAP = textwrap.dedent(
     """
     import os, sys, traceback

@@ -54,7 +54,10 @@ def configured_backend() -> str:
         return sys.modules["keras"].backend.backend()
     if os.environ.get("KERAS_BACKEND"):
         return os.environ["KERAS_BACKEND"]
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    base = os.path.expanduser("~")
+    if not os.access(base, os.W_OK):  # as Keras does
+        base = "/tmp"
+    home = os.environ.get("KERAS_HOME") or os.path.join(base, ".keras")
     try:
         config = json.loads(Path(home, "keras.json").read_text(encoding="utf-8"))
         return str(config.get("backend", "tensorflow"))
@@ -162,10 +165,14 @@ class Backend:
         _limit_keras_tensorflow_probe()
 
     def configure_worker(self, threads: int | None, gpu_share: float | None = None) -> bool:
-        """Give this process ``threads`` CPU threads and ``gpu_share`` of each GPU's memory.
+        """Give this process ``threads`` CPU threads and at most ``gpu_share`` of each GPU.
 
         Possible only before the backend's runtime has started; returns False,
-        changing nothing, when it has. None leaves a setting alone.
+        changing nothing, when it has. None leaves a setting alone. What each backend
+        can do: TensorFlow sets its intra- and inter-op threads, and lets GPU memory
+        grow as used (it has no share); JAX runs one thread when ``threads`` is 1
+        (else XLA's default) and takes ``gpu_share`` of a GPU; PyTorch sets its
+        threads and caps its CUDA memory at ``gpu_share``.
         """
         return True
 
@@ -254,6 +261,9 @@ class TensorFlowBackend(Backend):
             return
         tf = self._tf()
         with native_logs_silenced():
+            for gpu in tf.config.list_physical_devices("GPU"):  # not all of it at once
+                with contextlib.suppress(RuntimeError, ValueError):
+                    tf.config.experimental.set_memory_growth(gpu, True)
             tf.config.list_logical_devices()
             for _ in tf.data.Dataset.from_tensor_slices([0.0]).map(
                 lambda v: v, num_parallel_calls=2
@@ -344,9 +354,10 @@ class TensorFlowBackend(Backend):
 class JaxBackend(Backend):
     """JAX: XLA compiles the whole training step. Keras >= 3.14 takes cuDNN's LSTM on a GPU.
 
-    JAX takes 75 % of a GPU's memory when it first touches it; a worker that
-    shares a GPU with others gets its share through
-    ``XLA_PYTHON_CLIENT_MEM_FRACTION`` instead, set before that moment.
+    JAX takes 75 % of a GPU's memory when it first touches it. Asking for the GPUs
+    turns that off in the asking process (``XLA_PYTHON_CLIENT_PREALLOCATE=false``,
+    unless set); a worker that shares a GPU with others gets its share through
+    ``XLA_PYTHON_CLIENT_MEM_FRACTION``, set before that moment.
     """
 
     name = "jax"
@@ -376,10 +387,14 @@ class JaxBackend(Backend):
     def gpu_names(self) -> list[str]:
         return [d.device_kind for d in self._gpus()]
 
-    @staticmethod
-    def _gpus() -> list:
+    def _gpus(self) -> list:
         import jax
 
+        if not self._initialised():
+            # The first question starts JAX's GPU client, which would take 75 % of each
+            # GPU here, in the process that only asked (a comparison's parent, before its
+            # workers). It allocates as it goes instead; a worker's share is set before.
+            os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
         with native_logs_silenced():
             try:
                 return list(jax.devices("gpu"))
@@ -427,25 +442,25 @@ class TorchBackend(Backend):
     def seeded(self, seed: int) -> Iterator[None]:
         import torch
 
-        saved = torch.get_rng_state()
-        torch.manual_seed(seed)  # dropout and initial weights drawn by torch itself
-        try:
+        cuda = range(torch.cuda.device_count()) if torch.cuda.is_available() else []
+        with torch.random.fork_rng(devices=cuda):  # the CPU's and every GPU's, restored after
+            torch.manual_seed(seed)  # dropout and initial weights drawn by torch itself
             yield
-        finally:
-            torch.set_rng_state(saved)
 
     def fused_lstm(self, layer, sequences, initial_state):
         import torch
 
         cell = layer.cell
-        h0, c0 = (torch.as_tensor(s).unsqueeze(0) for s in initial_state)
         kernel, recurrent, bias = (
             torch.as_tensor(w.value) for w in (cell.kernel, cell.recurrent_kernel, cell.bias)
         )
+        x = torch.as_tensor(sequences).to(kernel.dtype)
+        if x.device.type != "cpu":  # another accelerator (MPS, XPU): Keras' own path
+            return None
+        h0, c0 = (torch.as_tensor(s).to(kernel.dtype).unsqueeze(0) for s in initial_state)
         # Keras and PyTorch both order the gates i, f, c, o; PyTorch's weights are transposed
         # and it adds two biases, so the second is zero.
         params = [kernel.T.contiguous(), recurrent.T.contiguous(), bias, torch.zeros_like(bias)]
-        x = torch.as_tensor(sequences).to(kernel.dtype)
         outputs, h_n, c_n = torch._VF.lstm(
             x, (h0, c0), params, True, 1, 0.0, torch.is_grad_enabled(), False, True
         )

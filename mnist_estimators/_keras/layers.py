@@ -44,6 +44,8 @@ class FusedLSTM(keras.layers.LSTM):
         return (
             mask is None
             and not self.go_backwards
+            and not self.stateful
+            and self.use_cudnn is not False
             and not self.recurrent_dropout
             and not (training and self.dropout)
             and self.cell.use_bias
@@ -69,8 +71,10 @@ class CPUUnrolledLSTM(keras.layers.LSTM):
     most ``max_unrolled_steps`` steps, it computes what ``unroll=True`` computes,
     the cell's operations repeated once per step in the graph, instead of a
     TensorFlow ``while_loop`` that runs each step's few small operations one
-    iteration at a time. For MNIST's 28 rows that trained 1.2-1.5x faster on 2
-    CPU cores (docs/results.md). Outputs equal Keras' loop to float32 rounding
+    iteration at a time. For MNIST's 28 rows that trained 1.2-1.5x faster on the
+    2-core AVX2 machine (docs/results.md); on the AVX-512 machine of 2026-11-30 plain
+    Keras' loop trained faster at batch 128, trace time included (docs/results.md,
+    "Keras backends side by side"). Outputs equal Keras' loop to float32 rounding
     (tests/test_layers.py). Whenever a GPU is visible, for longer or unknown
     sequence lengths, and on JAX and PyTorch (whose fast paths are XLA's
     compiled step and :class:`FusedLSTM`), the layer does exactly what

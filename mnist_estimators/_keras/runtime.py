@@ -53,13 +53,15 @@ def _load_keras():
             from scikeras.wrappers import KerasClassifier
     except ImportError as exc:
         cls = BACKENDS.get(wanted)
-        if cls is None or cls.name == "tensorflow" or "keras" in str(exc.name or ""):
+        if cls is None or "keras" in str(exc.name or "").split(".")[0]:
             raise
+        others = ", ".join(f"KERAS_BACKEND={b}" for b in BACKENDS if b != cls.name)
+        install = "tensorflow" if cls.name == "tensorflow" else f"'mnist-estimators[{cls.name}]'"
         raise UnsupportedBackendError(
-            f"Keras is set to the {wanted!r} backend (KERAS_BACKEND or keras.json), but "
-            f"{exc.name or cls.package} cannot be imported ({exc}). Install it with: "
-            f"pip install 'mnist-estimators[{cls.name}]', or choose another backend "
-            "(KERAS_BACKEND=tensorflow, or --backend on the command line)."
+            f"Keras is set to the {wanted!r} backend (KERAS_BACKEND, keras.json, or Keras' "
+            f"default), but {exc.name or cls.package} cannot be imported ({exc}). Install "
+            f"it with: pip install {install}, or choose an installed backend ({others}, "
+            "or --backend on the command line)."
         ) from exc
     name = keras.backend.backend()
     if name not in BACKENDS:

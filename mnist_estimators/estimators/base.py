@@ -454,6 +454,13 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         """``steps_per_execution`` as a number of batches ("auto": about 512 images)."""
         if self.steps_per_execution == "auto":
             return auto_steps_per_execution(self.batch_size)
+        limit = BACKEND.max_steps_per_execution
+        if limit is not None and self.steps_per_execution > limit:
+            raise ValueError(
+                f"steps_per_execution={self.steps_per_execution}, but the Keras backend "
+                f"{BACKEND.name!r} runs at most {limit} batch(es) per call. Use "
+                f"steps_per_execution='auto' (or {limit}), or another backend."
+            )
         return int(self.steps_per_execution)
 
     def _fit_keras_model(

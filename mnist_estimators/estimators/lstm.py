@@ -42,7 +42,8 @@ class LSTMClassifier(KerasImageClassifier):
         (:func:`mnist_estimators._keras.layers.fast_lstm`), the same maths: on
         TensorFlow the loop over the rows unrolled into the graph
         (:class:`~mnist_estimators.CPUUnrolledLSTM`, for images of at most 64
-        rows, 1.2-1.5x faster training on 2 cores), on PyTorch its fused kernel
+        rows, 1.2-1.5x faster training on the 2-core AVX2 machine; not on every
+        CPU, see docs/results.md), on PyTorch its fused kernel
         (:class:`~mnist_estimators.FusedLSTM`), on JAX Keras' own layer. On a GPU
         Keras' cuDNN kernel runs either way. False: ``keras.layers.LSTM`` and its
         loop everywhere.

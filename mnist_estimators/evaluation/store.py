@@ -109,7 +109,7 @@ class RecordStore:
         if not path.exists():
             write_json(path, config)
             return
-        # Folders written before the backends (version <= 0.2) were all TensorFlow's.
+        # Folders written before the package knew backends (0.1, early 0.2) were TensorFlow's.
         stored, wanted = {"backend": "tensorflow", **read_json(path)}, normalised(config)
         if stored.get("backend") != wanted.get("backend"):
             raise ComparisonConfigError(
