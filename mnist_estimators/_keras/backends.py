@@ -249,9 +249,7 @@ class TensorFlowBackend(Backend):
                 if threads:
                     tf.config.threading.set_intra_op_parallelism_threads(int(threads))
                     tf.config.threading.set_inter_op_parallelism_threads(int(threads))
-                if gpu_share is not None:  # TensorFlow takes all GPU memory unless it grows
-                    for gpu in tf.config.list_physical_devices("GPU"):
-                        tf.config.experimental.set_memory_growth(gpu, True)
+                # No GPU share: start() lets every process's GPU memory grow as used.
         except RuntimeError:
             return False
         return True
