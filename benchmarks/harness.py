@@ -52,13 +52,15 @@ from pathlib import Path
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness.measure import fixed_cost, throughput, time_to_accuracy
+from _harness.measure import fixed_cost, matmul_peak, throughput, time_to_accuracy
+from _harness.networks import training_flops
 from _harness.runners import MAKERS, _torch_available
 from _harness.summary import _median, ratios, summarise, thread_settings
 from _harness.whole_job import whole_job
 
 from mnist_estimators import load_mnist
 from mnist_estimators._environment import machine, versions
+from mnist_estimators._keras.runtime import keras
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         "torch": with_torch or "not installed: pip install 'mnist-estimators[bench]'",
         "models": {},
     }
-    print(report["machine"], json.dumps(report["threads"]))
+    report["keras_backend"] = keras.backend.backend()
+    print(report["machine"], f"Keras backend {report['keras_backend']}", json.dumps(report["threads"]))
+    report["matmul_peak_flops"] = matmul_peak()
+    print(f"float32 matmul peak (2048², best of 10): {report['matmul_peak_flops'] / 1e9:.0f} GFLOP/s")
     for model in [] if args.only_whole_job else args.models:
         samples = throughput(
             model, X, y, Xt, args.epochs, args.repeats, args.batch_sizes, with_torch
@@ -118,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             "samples": samples,
             "summary": summary,
             "ratios": ratios(model, summary, args.batch_sizes),
+            "training_flops_per_image": training_flops(model),
         }
         entry["fixed_cost_seconds"] = fixed_cost(model, X, y, args.repeats)
         if not args.no_time_to_accuracy:
@@ -148,10 +154,14 @@ def print_report(report: dict, args: argparse.Namespace) -> None:
         f"\n{report['machine']}; {args.n:,} images, {args.epochs} epoch(s), {args.repeats} interleaved repeats, medians [min-max]"
     )
     for model, entry in report["models"].items():
-        print(f"\n{model.upper():6} {'variant':22} {'train img/s':>24} {'predict img/s':>26}")
+        print(
+            f"\n{model.upper():6} {'variant':22} {'train img/s':>24} {'of peak':>7} {'predict img/s':>26}"
+        )
+        flops, peak = entry["training_flops_per_image"], report["matmul_peak_flops"]
         for name, s in entry["summary"].items():
             print(
                 f"{'':6} {name:22} {s['train_median']:9.0f} [{s['train_min']:6.0f}-{s['train_max']:6.0f}]"
+                f" {s['train_median'] * flops / peak:7.0%}"
                 f" {s['predict_median']:10.0f} [{s['predict_min']:6.0f}-{s['predict_max']:6.0f}]"
             )
         for name, value in entry["ratios"].items():

@@ -32,6 +32,8 @@ _EXPORTS = {
     "CPUUnrolledLSTM": "_keras.layers",
     "keras": "_keras.runtime",
     "FusedLSTM": "_keras.layers",
+    "Standardize": "_keras.layers",
+    "network_reuse": "_keras.reuse",
     "load_mnist": "datasets",
     "load_fashion_mnist": "datasets",
     "load_digits_images": "datasets",

@@ -26,7 +26,7 @@ from .datasets import (
     describe_datasets,
     load_train_test,
 )
-from .estimators._defaults import REFERENCE_TRAINING, TRAINING_DEFAULTS
+from .estimators._defaults import AUTO_TRAINING, REFERENCE_TRAINING, TRAINING_DEFAULTS
 from .evaluation.errors import (
     BackendMismatchError,
     ComparisonConfigError,
@@ -56,10 +56,17 @@ def _reference_training() -> str:
 
 
 def _default_batch_sizes() -> str:
-    """``CNN 128, LSTM 16``: each model's own batch size, read from the estimators' table."""
-    return ", ".join(
-        f"{MODEL_NAMES[m]} {TRAINING_DEFAULTS[m]['batch_size']}" for m in MODEL_CHOICES
-    )
+    """``CNN 32/64/128 ...``: each model's own batch size by data size, read from the table."""
+    parts = []
+    for m in MODEL_CHOICES:
+        size = TRAINING_DEFAULTS[m]["batch_size"]
+        if size == "auto":
+            rows = AUTO_TRAINING[m]["batch_sizes"]
+            size = ", ".join(
+                f"{b} up to {bound:,} images" if bound else f"{b} beyond" for bound, b in rows
+            )
+        parts.append(f"{MODEL_NAMES[m]} {size}")
+    return "; ".join(parts)
 
 
 class _Parser(argparse.ArgumentParser):

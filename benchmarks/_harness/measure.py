@@ -71,6 +71,22 @@ def throughput(
     return samples
 
 
+def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
+    """The machine's float32 matrix-product rate in FLOP/s: the best of ``repeats`` products.
+
+    ``keras.ops.matmul`` of two ``size`` x ``size`` matrices on the running backend,
+    timed after a warm-up; ``2 * size**3`` operations each.
+    """
+    a = keras.ops.ones((size, size), dtype="float32")
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, a))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, a))
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * size**3 / best
+
+
 def fixed_cost(model: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict[str, list[float]]:
     """Seconds of a fit on 64 images (one batch of 64): clone, build, trace, first batch.
 

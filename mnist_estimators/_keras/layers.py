@@ -1,4 +1,5 @@
-"""Keras layers of the package: faster CPU paths for Keras' LSTM, with the same maths.
+"""Keras layers of the package: faster CPU paths for Keras' LSTM, with the same maths,
+and the input standardisation that a reused compiled network can adapt again.
 
 :class:`CPUUnrolledLSTM` unrolls the recurrence into the graph on CPU (TensorFlow);
 :class:`FusedLSTM` runs the backend's fused LSTM kernel on CPU: TensorFlow's
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from .runtime import BACKEND, gpu_visible, keras
 
-__all__ = ["CPUUnrolledLSTM", "FusedLSTM", "fast_lstm"]
+__all__ = ["CPUUnrolledLSTM", "FusedLSTM", "Standardize", "fast_lstm"]
 
 
 @keras.saving.register_keras_serializable(package="mnist_estimators")
@@ -132,3 +133,38 @@ def fast_lstm() -> type:
     True
     """
     return _FAST_LSTM[BACKEND.fast_cpu_lstm]
+
+
+@keras.saving.register_keras_serializable(package="mnist_estimators")
+class Standardize(keras.layers.Normalization):
+    """``keras.layers.Normalization(axis=None)`` that reads its statistics when it runs.
+
+    Keras' layer turns its adapted mean and variance into constant tensors after
+    ``adapt``, and a traced training step keeps the constants of the trace: a
+    compiled network adapted again (a reused one, see
+    :mod:`~mnist_estimators._keras.reuse`) would go on standardising with the old
+    statistics. This layer computes the same ``(x - mean) / max(sqrt(variance),
+    epsilon)`` from its ``mean`` and ``variance`` variables at each call, so the
+    traced step follows ``adapt``. Its statistics are learnt as Keras' are.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Standardize()
+    >>> layer.adapt(np.array([[1.0, 3.0]], dtype="float32"))
+    >>> np.asarray(layer(np.array([[1.0, 5.0]], dtype="float32"))).tolist()
+    [[-1.0, 3.0]]
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.pop("axis", None)
+        super().__init__(axis=None, **kwargs)
+
+    def call(self, inputs):
+        ops = keras.ops
+        inputs = ops.convert_to_tensor(inputs, dtype=self.compute_dtype)
+        mean = ops.cast(ops.reshape(self.adapt_mean, self._broadcast_shape), self.compute_dtype)
+        variance = ops.reshape(self.adapt_variance, self._broadcast_shape)
+        variance = ops.cast(variance, self.compute_dtype)
+        scale = ops.maximum(ops.sqrt(variance), keras.config.epsilon())
+        return ops.divide(ops.subtract(inputs, mean), scale)

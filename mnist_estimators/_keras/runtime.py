@@ -90,6 +90,7 @@ __all__ = [
     "native_logs_silenced",
     "one_batch_per_call",
     "release_keras_state",
+    "reset_layer_names",
     "seeded",
     "start",
 ]
@@ -170,11 +171,28 @@ def seeded(seed: int | None) -> Iterator[None]:
     saved, saved_np = random.getstate(), np.random.get_state()  # noqa: NPY002 (Keras seeds the global one)
     try:
         with native_logs_silenced(), BACKEND.seeded(seed), private_keras_seeds(seed):
-            keras.utils.set_random_seed(seed)
+            _set_keras_seed(seed)
             yield
     finally:
         random.setstate(saved)
         np.random.set_state(saved_np)  # noqa: NPY002
+
+
+def _set_keras_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed(seed)`` but for the backend's part.
+
+    Keras' function also calls ``tf.random.set_seed`` whenever TensorFlow is
+    loaded, which empties TensorFlow's caches of optimised functions (a reused
+    compiled network was optimised again at each fit). The backend's own
+    :meth:`~.backends.Backend.seeded` seeds TensorFlow or PyTorch instead.
+    """
+    from keras.src.backend.common import global_state
+    from keras.src.random import seed_generator
+
+    global_state.set_global_attribute("global_random_seed", seed)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (Keras seeds the global one)
 
 
 @contextlib.contextmanager
@@ -203,13 +221,27 @@ def private_keras_seeds(seed: int) -> Iterator[None]:
 
 
 def release_keras_state() -> None:
-    """Free Keras/TF global state left by earlier fits (graphs, name counters).
+    """Free Keras/TF global state left by earlier fits (graphs, name counters, caches).
 
-    Called before each fresh fit so that memory stays flat over the dozens of
-    fits of a cross-validation or grid search. Models that are already fitted
-    keep working: they own their variables and compiled functions.
+    Called when a fit compiles a network of its own while the pool of compiled
+    networks is full or off (:mod:`.reuse`), so that memory stays flat over the
+    dozens of fits of a cross-validation or grid search. Models that are already
+    fitted keep working: they own their variables and compiled functions (which
+    TensorFlow optimises again at their next call, its caches being emptied).
     """
     keras.backend.clear_session()  # free_memory=True: it runs gc.collect() itself
+
+
+def reset_layer_names() -> None:
+    """Restart Keras' automatic layer names (``conv2d``, ``conv2d_1``, ...), as ``clear_session`` does.
+
+    Before each fresh fit, so that a network gets the same names in every fit; it
+    keeps TensorFlow's caches and runs no garbage collection (0.2 s and 0.4 s of
+    a reused LSTM's fit, measured), unlike :func:`release_keras_state`.
+    """
+    from keras.src.backend.common import global_state
+
+    global_state.GLOBAL_STATE_TRACKER = threading.local()  # what clear_session resets first
 
 
 #: Serialises training in one process: Keras' global state (``clear_session``,

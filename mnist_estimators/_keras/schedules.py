@@ -6,7 +6,7 @@ import math
 
 from .runtime import keras
 
-__all__ = ["CosineToConstant"]
+__all__ = ["CosineToConstant", "set_cosine_schedule"]
 
 
 @keras.saving.register_keras_serializable(package="mnist_estimators")
@@ -59,3 +59,31 @@ class CosineToConstant(keras.optimizers.schedules.LearningRateSchedule):
             "decay_steps": self.decay_steps,
             "start_step": self.start_step,
         }
+
+
+def set_cosine_schedule(model, learning_rate: float, decay_steps: int) -> None:
+    """Give ``model``'s optimizer a :class:`CosineToConstant` from its current step on.
+
+    The traced training step holds the schedule it was traced with (its numbers
+    are constants of the trace). So when the model already has a traced step and
+    its schedule was another one (a warm start that goes on from a later step, a
+    reused network trained on another number of batches), the step is traced
+    again; with the same schedule, the traced step is kept.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled model.
+    learning_rate : float
+        The rate at the cosine's first step.
+    decay_steps : int
+        Length of the cosine, in batches.
+    """
+    optimizer = model.optimizer
+    start = int(optimizer.iterations.numpy())
+    schedule = CosineToConstant(learning_rate, decay_steps, start_step=start)
+    previous = optimizer._learning_rate  # the schedule object itself (Keras keeps no other handle)
+    optimizer.learning_rate = schedule
+    same = isinstance(previous, CosineToConstant) and previous.get_config() == schedule.get_config()
+    if model.train_function is not None and not same:
+        model.make_train_function(force=True)

@@ -16,6 +16,8 @@ _EXPORTS = {
     "Interval": "_compat",
     "StrOptions": "_compat",
     "REFERENCE_TRAINING": "_defaults",
+    "AUTO_TRAINING": "_defaults",
+    "auto_training": "_defaults",
     "TRAINING_DEFAULTS": "_defaults",
     "LR_SCHEDULES": "base",
     "OPTIMIZERS": "base",

@@ -9,7 +9,9 @@ classifier (see :mod:`mnist_estimators.estimators._compat`) that
   every architecture and training choice can be tuned by ``GridSearchCV``;
 * records per-epoch loss, accuracy, validation metrics and wall time in
   ``history_`` and the total training time in ``fit_time_``;
-* frees Keras' global state before each fresh fit, and the gradient
+* reuses a compiled twin of its network when one is free in the process
+  (:mod:`mnist_estimators._keras.reuse`), bit for bit as a fresh build;
+* frees Keras' global state when it compiles a network of its own, and the gradient
   functions TensorFlow registers for good while tracing a training step (see
   :func:`mnist_estimators._keras.runtime.keras_training`), so memory stays flat over the
   many fits of cross-validation and grid search.
@@ -17,6 +19,7 @@ classifier (see :mod:`mnist_estimators.estimators._compat`) that
 
 from __future__ import annotations
 
+import json
 import math
 import string
 import warnings
@@ -26,7 +29,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, column_or_1d
+from sklearn.utils.validation import _num_samples, check_consistent_length, column_or_1d
 
 from .. import _clock
 from .._keras.callbacks import EpochTimer
@@ -37,12 +40,14 @@ from .._keras.runtime import (
     keras_training,
     native_logs_silenced,
     one_batch_per_call,
-    release_keras_state,
+    reset_layer_names,
     seeded,
 )
-from .._keras.schedules import CosineToConstant
+from .._keras.layers import Standardize
+from .._keras.reuse import reusable_network
+from .._keras.schedules import set_cosine_schedule
 from ._compat import Interval, ScikerasClassifierCompat, StrOptions, check_is_fitted
-from ._defaults import REFERENCE_TRAINING
+from ._defaults import REFERENCE_TRAINING, auto_training
 from ._validation import (
     check_images,
     check_sample_shape,
@@ -72,8 +77,11 @@ def auto_steps_per_execution(batch_size: int) -> int:
 _COMMON_PARAMS_DOC = """\
     optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
         Keras optimizer.
-    learning_rate : float, default=$learning_rate
+    learning_rate : float or "auto", default=$learning_rate
         Optimizer learning rate (the reference used 0.001, Keras' Adam default).
+        "auto" scales the network's rate with the square root of the batch size
+        (:func:`~mnist_estimators.estimators.auto_training`); the rate used is
+        ``learning_rate_``.
     lr_schedule : {"constant", "cosine"}, default="$lr_schedule"
         "constant" keeps ``learning_rate`` throughout (the reference). "cosine"
         lowers it batch by batch from ``learning_rate`` to 0 along a half cosine
@@ -81,8 +89,12 @@ _COMMON_PARAMS_DOC = """\
         (:class:`~mnist_estimators.CosineToConstant`).
         ``partial_fit`` always uses the constant rate: it cannot know how many
         calls will follow.
-    batch_size : int, default=$batch_size
-        Images per gradient step (the reference used 32, Keras' default).
+    batch_size : int or "auto", default=$batch_size
+        Images per gradient step (the reference used 32, Keras' default). "auto"
+        sizes it from the number of training images, as scikit-learn's MLP does
+        (smaller batches, so more steps, on small data; the table
+        :data:`~mnist_estimators.estimators.AUTO_TRAINING`, chosen by
+        cross-validation); the batch size used is ``batch_size_``.
     epochs : int, default=5
         Passes over the training data (at most, with ``early_stopping``).
     validation_fraction : float, default=0.0
@@ -97,7 +109,8 @@ _COMMON_PARAMS_DOC = """\
     patience : int, default=2
         Epochs without improvement before early stopping.
     standardize : bool, default=$standardize
-        Start the network with a ``keras.layers.Normalization`` layer that
+        Start the network with a ``keras.layers.Normalization`` layer
+        (:class:`~mnist_estimators._keras.layers.Standardize`) that
         subtracts the training images' mean pixel value and divides by their
         standard deviation (one scalar each, learnt in ``fit``, or in the first
         ``partial_fit``). False feeds the network its input as is.
@@ -144,13 +157,17 @@ _COMMON_PARAMS_DOC = """\
 
 
 def common_params_doc(
-    *, learning_rate: float, lr_schedule: str, batch_size: int, standardize: bool
+    *,
+    learning_rate: float | str,
+    lr_schedule: str,
+    batch_size: int | str,
+    standardize: bool,
 ) -> str:
     """The numpydoc entries of the common parameters, with one class's defaults."""
     return string.Template(_COMMON_PARAMS_DOC).substitute(
-        learning_rate=learning_rate,
+        learning_rate=f'"{learning_rate}"' if isinstance(learning_rate, str) else learning_rate,
         lr_schedule=lr_schedule,
-        batch_size=batch_size,
+        batch_size=f'"{batch_size}"' if isinstance(batch_size, str) else batch_size,
         standardize=standardize,
     )
 
@@ -164,6 +181,10 @@ COMMON_ATTRIBUTES_DOC = """\
         Column names, when ``fit`` got a DataFrame.
     image_shape_ : tuple of int
         ``(height, width, channels)`` of the images the network was built for.
+    batch_size_ : int
+        The batch size trained with (``batch_size``, "auto" resolved).
+    learning_rate_ : float
+        The learning rate trained with (``learning_rate``, "auto" resolved).
     model_ : keras.Model
         The trained Keras network.
     history_ : dict of list of float
@@ -174,6 +195,19 @@ COMMON_ATTRIBUTES_DOC = """\
     fit_time_ : float
         Wall time of the whole ``fit``, in seconds.
 """
+
+
+def _anonymous_config(model: keras.Model) -> str:
+    """``model``'s configuration as JSON, each layer named by its position.
+
+    Layer names count up within a process (``dense_3``) and change nothing in the
+    network, so two builds of the same network give the same text.
+    """
+    text = json.dumps(model.get_config(), sort_keys=True, default=repr)
+    names = {layer.name: i for i, layer in enumerate(model.layers)}
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(json.dumps(name), f'"<layer {names[name]}>"')
+    return text
 
 
 def _warn_if_unscaled(X, X_val) -> None:
@@ -266,9 +300,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     #: first ``partial_fit`` (subclasses merge their own into it).
     _parameter_constraints: dict = {
         "optimizer": [StrOptions(set(OPTIMIZERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
@@ -311,6 +345,17 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             )
         return legacy(inputs, n_classes)
 
+    def _resolve_training(self, n_samples: int) -> None:
+        """Set ``batch_size_`` and ``learning_rate_``: the parameters, "auto" resolved.
+
+        "auto" follows :data:`~mnist_estimators.estimators.AUTO_TRAINING` for this
+        network and ``n_samples`` training images.
+        """
+        network = getattr(self, "_network_name", self.network_name)
+        batch, rate = auto_training(network, n_samples, self.batch_size)
+        self.batch_size_ = batch
+        self.learning_rate_ = rate if self.learning_rate == "auto" else float(self.learning_rate)
+
     def _input_layout(self) -> str:
         """:attr:`input_layout`, or ``_layout`` where an older subclass set that."""
         return getattr(self, "_layout", self.input_layout)
@@ -342,10 +387,11 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         if sample_weight is not None:  # scikeras multiplies class weights into it in place
             sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
-            if not (self.warm_start and self.initialized_):
-                release_keras_state()
             start = _clock.now()
             warm = self.warm_start and self.initialized_
+            if not warm:
+                n = _num_samples(X)
+                self._resolve_training(n - math.ceil(n * self.validation_fraction))
             if warm:  # scikeras rebuilds these only with a fresh network
                 classes = self.classes_  # its fit clears them; only _initialize sets them
                 self._initialize_callbacks()  # callback classes: new instances, as each fit
@@ -381,6 +427,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             sample_weight = np.array(sample_weight, dtype=np.float64)
         with keras_training():
             start = _clock.now()
+            if not self.initialized_:
+                self._resolve_training(_num_samples(X))
             super().partial_fit(X, y, classes=classes, sample_weight=sample_weight, partial=True)
             self.fit_time_ = getattr(self, "fit_time_", 0.0) + _clock.now() - start
         return self
@@ -417,21 +465,25 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         return X, y
 
     def _keras_build_fn(self) -> keras.Model:
-        """Build and compile the network (called by scikeras in ``fit``)."""
+        """Build the network from the seed and compile it (called by scikeras in ``fit``).
+
+        The network is always built afresh, from ``random_state``; when a compiled
+        twin of it is free in this process, the twin gets its variables and is
+        trained instead, with the functions it has traced already (see
+        :mod:`mnist_estimators._keras.reuse`): the same result, without the
+        tracing.
+        """
         if isinstance(self.random_state, np.random.RandomState):
             # scikit-learn's convention: a RandomState is the generator, consumed by each fit.
             # (scikeras drew randint(low=1) from a copy of it: always 0, whatever its state.)
             self._random_state = int(self.random_state.randint(np.iinfo(np.int32).max))
+        reset_layer_names()  # the same names in every build
         with seeded(self._random_state):  # every seed Keras draws comes from this one
             sample = to_layout(
                 np.empty((1, self.n_features_in_)), self.image_shape_, self._input_layout()
             )
             inputs = keras.Input(shape=sample.shape[1:])
-            x = (
-                keras.layers.Normalization(axis=None, name="standardize")(inputs)
-                if self.standardize
-                else inputs
-            )
+            x = Standardize(name="standardize")(inputs) if self.standardize else inputs
             outputs = self.build_network(x, int(self.n_classes_))
             model = keras.Model(
                 inputs, outputs, name=getattr(self, "_network_name", self.network_name)
@@ -439,21 +491,55 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             optimizer = keras.optimizers.get(
                 {
                     "class_name": self.optimizer,
-                    "config": {"learning_rate": float(self.learning_rate)},
+                    "config": {"learning_rate": float(self.learning_rate_)},
                 }
             )
-        model.compile(
-            optimizer=optimizer,
-            loss=self.loss,
-            metrics=["accuracy"],
-            steps_per_execution=self._steps_per_execution(),
+        compile_kwargs = {
+            "optimizer": optimizer,
+            "loss": self.loss,
+            "metrics": ["accuracy"],
+            "steps_per_execution": self._steps_per_execution(),
+        }
+        key = self._network_key(model, compile_kwargs)
+        batch = (np.zeros(sample.shape, dtype=np.float32), np.zeros(1, dtype=np.int64))
+        return reusable_network(key, model, compile_kwargs, self, batch)
+
+    #: Parameters that change nothing in a compiled network's traced functions.
+    _PARAMS_OUTSIDE_NETWORK = frozenset(
+        {
+            "epochs",
+            "random_state",
+            "verbose",
+            "callbacks",
+            "class_weight",
+            "validation_fraction",
+            "early_stopping",
+            "patience",
+            "warm_start",
+        }
+    )
+
+    def _network_key(self, model: keras.Model, compile_kwargs: dict) -> tuple:
+        """What a compiled twin of ``model`` must share with it to be reused for this fit."""
+        params = sorted(
+            (name, repr(value))
+            for name, value in self.get_params(deep=False).items()
+            if name not in self._PARAMS_OUTSIDE_NETWORK
         )
-        return model
+        return (
+            BACKEND.name,
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            tuple(params),
+            _anonymous_config(model),
+            json.dumps(compile_kwargs["optimizer"].get_config(), sort_keys=True, default=repr),
+            repr(compile_kwargs["loss"]),
+            compile_kwargs["steps_per_execution"],
+        )
 
     def _steps_per_execution(self) -> int:
         """``steps_per_execution`` as a number of batches ("auto": about 512 images)."""
         if self.steps_per_execution == "auto":
-            return auto_steps_per_execution(self.batch_size)
+            return auto_steps_per_execution(self.batch_size_)
         limit = BACKEND.max_steps_per_execution
         if limit is not None and self.steps_per_execution > limit:
             raise ValueError(
@@ -502,13 +588,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             # inside the optimizer, on its step counter, from the step this fit starts at
             # (after a warm start: where the last fit stopped); it returns to the constant
             # rate after the horizon.
-            steps = math.ceil(X.shape[0] / self.batch_size) * epochs
-            start = int(self.model_.optimizer.iterations.numpy())
-            self.model_.optimizer.learning_rate = CosineToConstant(
-                self.learning_rate, steps, start_step=start
-            )
-            if start:  # a warm start: the traced step holds the last fit's schedule
-                self.model_.make_train_function(force=True)
+            steps = math.ceil(X.shape[0] / self.batch_size_) * epochs
+            set_cosine_schedule(self.model_, self.learning_rate_, steps)
         for cb in self._fit_callbacks:  # the user's, built by scikeras from ``callbacks``
             callbacks.extend(cb if isinstance(cb, list) else [cb])
         if self.early_stopping:
@@ -524,7 +605,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                 X,
                 y,
                 sample_weight=sample_weight,
-                batch_size=self.batch_size,
+                batch_size=self.batch_size_,
                 epochs=initial_epoch + epochs,
                 initial_epoch=initial_epoch,
                 validation_data=val,
