@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             X, y = load_mnist("train", return_X_y=True, n_samples=n, random_state=0)
         cv = StratifiedKFold(args.folds, shuffle=True, random_state=0)
         print(f"\n{args.model}: {n:,} training images, {args.folds}-fold CV, {args.epochs} epochs")
-        print(f"{'setting':36} {'batch':>5} {'lr':>8} {'CV accuracy':>17} {'fit s':>7} {'vs ref':>6}")
+        print(
+            f"{'setting':36} {'batch':>5} {'lr':>8} {'CV accuracy':>17} {'fit s':>7} {'vs ref':>6}"
+        )
         base = None
         for name, params in candidates.items():
             pipe = MAKERS[args.model](epochs=args.epochs, random_state=0, **params)

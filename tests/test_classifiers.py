@@ -774,3 +774,29 @@ def test_validation_data_with_metadata_routing(make, small):
         pipe[-1].set_fit_request(validation_data=True)
         pipe.fit(X, y, validation_data=(Xt, yt))
     assert pipe[-1].history_["val_loss"] == off[-1].history_["val_loss"]
+
+
+@pytest.mark.parametrize(
+    ("cls", "n", "batch", "rate"),
+    [
+        (CNNClassifier, 600, 32, 0.0015),  # 0.003 * sqrt(32 / 128)
+        (LSTMClassifier, 600, 16, 0.003),
+    ],
+)
+def test_auto_batch_and_rate_follow_the_data_size(cls, n, batch, rate, mnist_small):
+    X, y = mnist_small[0][:n] / 255, mnist_small[1][:n]
+    small_net = {"filters": 4, "dense_units": 8} if cls is CNNClassifier else {"units": 4}
+    clf = cls(epochs=2, random_state=0, **small_net)
+    assert clf.get_params()["batch_size"] == "auto" == clf.get_params()["learning_rate"]
+    clf.fit(X, y)
+    assert (clf.batch_size_, clf.learning_rate_) == (batch, pytest.approx(rate, rel=1e-5))
+    # Observed in the network itself: the optimizer's steps and its first rate.
+    assert int(clf.model_.optimizer.iterations.numpy()) == 2 * -(-n // batch)
+    assert float(clf.model_.optimizer._learning_rate(0)) == pytest.approx(rate, rel=1e-5)
+    # A batch size set by hand: the rate follows it; a rate set by hand is kept.
+    hand = cls(epochs=1, batch_size=64, random_state=0, **small_net).fit(X, y)
+    assert hand.batch_size_ == 64 and hand.learning_rate_ > clf.learning_rate_
+    kept = cls(epochs=1, learning_rate=0.01, random_state=0, **small_net).fit(X, y)
+    assert (kept.batch_size_, kept.learning_rate_) == (batch, 0.01)
+    with pytest.raises(ValueError, match="'batch_size' parameter .* among {'auto'} or an int"):
+        cls(batch_size="big").fit(X, y)

@@ -75,6 +75,8 @@ def auto_training(network: str, n_samples: int, batch_size="auto") -> tuple[int,
     """
     rule = AUTO_TRAINING.get(network, AUTO_TRAINING["reference"])
     if batch_size == "auto":
-        batch_size = next(b for bound, b in rule["batch_sizes"] if bound is None or n_samples <= bound)
+        batch_size = next(
+            b for bound, b in rule["batch_sizes"] if bound is None or n_samples <= bound
+        )
     rate, at = rule["rate"]
     return int(batch_size), round(rate * (batch_size / at) ** 0.5, 6)

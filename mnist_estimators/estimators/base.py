@@ -33,6 +33,8 @@ from sklearn.utils.validation import _num_samples, check_consistent_length, colu
 
 from .. import _clock
 from .._keras.callbacks import EpochTimer
+from .._keras.layers import Standardize
+from .._keras.reuse import reusable_network
 from .._keras.runtime import (
     BACKEND,
     KerasClassifier,
@@ -43,8 +45,6 @@ from .._keras.runtime import (
     reset_layer_names,
     seeded,
 )
-from .._keras.layers import Standardize
-from .._keras.reuse import reusable_network
 from .._keras.schedules import set_cosine_schedule
 from ._compat import Interval, ScikerasClassifierCompat, StrOptions, check_is_fitted
 from ._defaults import REFERENCE_TRAINING, auto_training
