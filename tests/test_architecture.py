@@ -140,15 +140,15 @@ def test_the_training_defaults_table_is_what_the_classes_take():
 
     # Written out as docs/results.md chose them, not read back from the table.
     assert {k: CNNClassifier().get_params()[k] for k in TRAINING_DEFAULTS["cnn"]} == {
-        "learning_rate": 0.003,
+        "learning_rate": "auto",
         "lr_schedule": "cosine",
-        "batch_size": 128,
+        "batch_size": "auto",
         "standardize": False,
     }
     assert {k: LSTMClassifier().get_params()[k] for k in TRAINING_DEFAULTS["lstm"]} == {
-        "learning_rate": 0.003,
+        "learning_rate": "auto",
         "lr_schedule": "cosine",
-        "batch_size": 16,
+        "batch_size": "auto",
         "standardize": True,
     }
 

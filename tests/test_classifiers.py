@@ -93,9 +93,9 @@ def test_defaults_reproduce_reference_architectures(small):
     assert float(reference_cnn.optimizer.learning_rate) == pytest.approx(0.001)
     c = CNNClassifier()
     assert (c.learning_rate, c.lr_schedule, c.batch_size, c.standardize, c.epochs) == (
-        0.003,
+        "auto",
         "cosine",
-        128,
+        "auto",
         False,
         5,
     )
@@ -117,9 +117,9 @@ def test_defaults_reproduce_reference_architectures(small):
     assert isinstance(default.model_.layers[1], keras.layers.Normalization)
     d = LSTMClassifier()
     assert (d.learning_rate, d.lr_schedule, d.batch_size, d.standardize, d.epochs) == (
-        0.003,
+        "auto",
         "cosine",
-        16,
+        "auto",
         True,
         5,
     )
