@@ -65,6 +65,8 @@ def _default_batch_sizes() -> str:
             size = ", ".join(
                 f"{b} up to {bound:,} images" if bound else f"{b} beyond" for bound, b in rows
             )
+            if len(rows) == 1:
+                size = f"{rows[0][1]} at every size"
         parts.append(f"{MODEL_NAMES[m]} {size}")
     return "; ".join(parts)
 

@@ -141,7 +141,10 @@ def test_batch_size_help_shows_each_models_current_default(capsys, command):
     code, out, _ = run_main(capsys, command, "--help")
     assert code == 0
     text = " ".join(out.split())  # argparse wraps the help text
-    expected = f"CNN {CNNClassifier().batch_size}, LSTM {LSTMClassifier().batch_size}"
+    assert CNNClassifier().batch_size == LSTMClassifier().batch_size == "auto"
+    expected = (
+        "CNN 32 up to 3,000 images, 64 up to 15,000 images, 128 beyond; LSTM 16 at every size"
+    )
     assert f"default: each model's own: {expected})" in text
 
 
