@@ -114,7 +114,7 @@ def test_each_backend_has_its_fast_lstm_and_step_limit():
     assert fast_lstm().__name__ == expected[BACKEND.name]
     # PyTorch's trainer refuses steps_per_execution > 1 (keras/src/backend/torch/trainer.py).
     assert auto_steps_per_execution(16) == (1 if BACKEND.name == "torch" else 32)
-    assert LSTMClassifier()._steps_per_execution() == auto_steps_per_execution(16)
+    assert LSTMClassifier(batch_size=16)._steps_per_execution() == auto_steps_per_execution(16)
 
 
 def test_steps_per_execution_beyond_the_backends_limit_is_refused_clearly(monkeypatch):

@@ -77,9 +77,6 @@ def ratios(model: str, summary: dict[str, dict[str, float]], batch_sizes: list[i
         out[f"ours@{b} / plain Keras@{b} as compiled by default"] = (
             med[f"ours@{b}"] / med[f"keras@{b}"]
         )
-    for b in batch_sizes:
-        others = [v for k, v in med.items() if k.endswith(f"@{b}") and not k.startswith("ours")]
-        out[f"ours@{b} / fastest other way at batch {b}"] = med[f"ours@{b}"] / max(others)
     keras_best = max(v for k, v in med.items() if k.startswith("keras"))
     out["defaults / best plain Keras"] = med["ours-defaults"] / keras_best
     torch_rates = [v for k, v in med.items() if k.startswith("torch@")]
