@@ -116,9 +116,9 @@ def reusable_network(
     """
     with _LOCK:
         twin = _take(key, owner) if _ENABLED[0] else None
-        if twin is not None:
-            _STATS["reused"] += 1
     if twin is not None and _load_fresh_state(twin, fresh, compile_kwargs["optimizer"]):
+        with _LOCK:
+            _STATS["reused"] += 1
         return twin
     if not _ENABLED[0] or len(_POOL) >= MAX_POOLED:  # a network will be dropped: free its state
         release_keras_state()

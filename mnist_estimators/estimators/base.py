@@ -539,8 +539,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     def _steps_per_execution(self) -> int:
         """``steps_per_execution`` as a number of batches ("auto": about 512 images)."""
         if self.steps_per_execution == "auto":
-            batch = getattr(self, "batch_size_", self.batch_size)  # before fit: the parameter
-            return auto_steps_per_execution(batch if isinstance(batch, int) else 32)
+            return auto_steps_per_execution(getattr(self, "batch_size_", self.batch_size))
         limit = BACKEND.max_steps_per_execution
         if limit is not None and self.steps_per_execution > limit:
             raise ValueError(
