@@ -11,7 +11,11 @@ ESTIMATORS = [
     PixelScaler(),
     ImageReshaper(),
     ImageReshaper(layout="sequence"),
-    CNNClassifier(filters=4, dense_units=16, dropout=0.0, **FAST),
+    # The checks' toy features are unscaled (make_blobs, std 20): standardised, as a network
+    # wants them. Unscaled, check_class_weight_classifiers passed or failed by the seed's
+    # shuffle (PyTorch, seeds 0-5: 0.76 of predictions on the heavy class for seed 0 against
+    # the check's 0.87, all six above it standardised).
+    CNNClassifier(filters=4, dense_units=16, dropout=0.0, standardize=True, **FAST),
     LSTMClassifier(units=8, dropout=0.0, **FAST),
 ]
 

@@ -62,7 +62,8 @@ def ratios(model: str, summary: dict[str, dict[str, float]], batch_sizes: list[i
     -------
     dict
         For every ``B``: the wrapper's overhead (``keras-matched@B`` over ``ours@B``,
-        seeded and unseeded) and ``ours@B`` over ``keras@B``; then ``ours-defaults``
+        seeded and unseeded), ``ours@B`` over ``keras@B`` and over the fastest
+        other variant at ``B`` (plain Keras either way, PyTorch); then ``ours-defaults``
         over the fastest plain Keras variant and, with PyTorch variants, over the
         fastest of those.
     """
@@ -77,6 +78,8 @@ def ratios(model: str, summary: dict[str, dict[str, float]], batch_sizes: list[i
         out[f"ours@{b} / plain Keras@{b} as compiled by default"] = (
             med[f"ours@{b}"] / med[f"keras@{b}"]
         )
+        others = [v for k, v in med.items() if k.endswith(f"@{b}") and not k.startswith("ours")]
+        out[f"ours@{b} / fastest other way at batch {b}"] = med[f"ours@{b}"] / max(others)
     keras_best = max(v for k, v in med.items() if k.startswith("keras"))
     out["defaults / best plain Keras"] = med["ours-defaults"] / keras_best
     torch_rates = [v for k, v in med.items() if k.startswith("torch@")]
