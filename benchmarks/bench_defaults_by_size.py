@@ -40,6 +40,7 @@ CANDIDATES = {
         "b32": {"batch_size": 32},
         "b64": {"batch_size": 64},
         "b128 (0.2's default)": {"batch_size": 128},
+        "b256": {"batch_size": 256},
     },
     "lstm": {
         "reference (b32, lr 0.001 constant)": REFERENCE_TRAINING,
@@ -48,6 +49,7 @@ CANDIDATES = {
         "b32": {"batch_size": 32},
         "b64": {"batch_size": 64},
         "b128": {"batch_size": 128},
+        "b256": {"batch_size": 256},
     },
 }
 

@@ -143,7 +143,9 @@ def test_batch_size_help_shows_each_models_current_default(capsys, command):
     text = " ".join(out.split())  # argparse wraps the help text
     assert CNNClassifier().batch_size == LSTMClassifier().batch_size == "auto"
     expected = (
-        "CNN 32 up to 3,000 images, 64 up to 15,000 images, 128 beyond; LSTM 16 at every size"
+        "CNN 32 up to 3,000 images, 64 up to 15,000 images, 128 up to 30,000 images, "
+        "256 beyond; "
+        "LSTM 16 up to 3,000 images, 32 up to 15,000 images, 128 beyond"
     )
     assert f"default: each model's own: {expected})" in text
 

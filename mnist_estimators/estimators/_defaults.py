@@ -38,12 +38,14 @@ TRAINING_DEFAULTS = {
 #: the fit's number of training images, and the learning rate ``rate * sqrt(batch /
 #: batch_of_rate)`` for that batch (the square-root scaling of Adam's rate with the
 #: batch). Networks of your own (``network_name`` not listed) get the reference's.
-#: The CNN's rows: cross-validation on 1,000 and 2,000 training images (docs/results.md),
-#: batch 128 on 20,000 and 60,000 before; batch 64 between is not cross-validated yet.
+#: Both networks' rows: 5-fold CV on 1,000, 2,000 and 10,000 training images and 3-fold CV
+#: on 60,000 (docs/results.md, "Training defaults by data size").
 AUTO_TRAINING = {
-    "cnn": {"batch_sizes": ((3_000, 32), (15_000, 64), (None, 128)), "rate": (0.003, 128)},
-    # Batch 16 at every size, as in 0.2: larger LSTM batches are not cross-validated yet.
-    "lstm": {"batch_sizes": ((None, 16),), "rate": (0.003, 16)},
+    "cnn": {
+        "batch_sizes": ((3_000, 32), (15_000, 64), (30_000, 128), (None, 256)),
+        "rate": (0.003, 128),
+    },
+    "lstm": {"batch_sizes": ((3_000, 16), (15_000, 32), (None, 128)), "rate": (0.003, 16)},
     "reference": {"batch_sizes": ((None, 32),), "rate": (0.001, 32)},
 }
 
@@ -68,14 +70,16 @@ def auto_training(network: str, n_samples: int, batch_size="auto") -> tuple[int,
 
     Examples
     --------
-    >>> auto_training("cnn", 60_000)
+    >>> auto_training("cnn", 20_000)
     (128, 0.003)
+    >>> auto_training("cnn", 60_000)
+    (256, 0.004243)
     >>> auto_training("cnn", 2_000)
     (32, 0.0015)
     >>> auto_training("lstm", 2_000, batch_size=64)
     (64, 0.006)
     >>> auto_training("lstm", 60_000)
-    (16, 0.003)
+    (128, 0.008485)
     """
     rule = AUTO_TRAINING.get(network, AUTO_TRAINING["reference"])
     if batch_size == "auto":

@@ -22,11 +22,13 @@ class LSTMClassifier(KerasImageClassifier):
     cross-entropy (sparse form), 5 epochs. Its training defaults are not the
     reference's (learning rate 0.001, constant, batches of 32, inputs in
     [0, 1]): a learning rate of 0.003 decayed to 0 along a cosine, batches of
-    16 (``batch_size="auto"`` and ``learning_rate="auto"`` give 16 and 0.003 at
-    every data size; another batch gets ``0.003 * sqrt(batch / 16)``) and
-    standardised inputs raised 3-fold cross-validated accuracy on the
+    16 and standardised inputs raised 3-fold cross-validated accuracy on the
     first 19,690 MNIST training images from 95.7 % to 97.9 % (docs/results.md gives every
-    step). ``LSTMClassifier(learning_rate=0.001, lr_schedule="constant",
+    step). Since then the batch grows with the data (``batch_size="auto"``: 16 up
+    to 3,000 training images, 32 up to 15,000, 128 beyond) and the rate with it
+    (``learning_rate="auto"``: ``0.003 * sqrt(batch / 16)``): on 60,000 images
+    batch 128 reached 98.72 % against the reference's 97.87 % (3-fold CV) in
+    0.55x its time. ``LSTMClassifier(learning_rate=0.001, lr_schedule="constant",
     batch_size=32, standardize=False)`` is the reference exactly.
 
     Parameters
