@@ -3,7 +3,7 @@
 For each network and each size ``n`` (the first ``n`` images of a stratified draw of
 the official training split; the test split is never used), every candidate setting
 is cross-validated on the same stratified folds, 5 epochs by default: the reference
-notebook's training (``REFERENCE_TRAINING``), the fixed defaults of version 0.2
+notebook's training (``REFERENCE_TRAINING``), the earlier fixed defaults
 (CNN batch 128; LSTM batch 16), and other batches, each with its learning rate
 scaled as ``learning_rate="auto"`` scales it. ``auto`` is what the defaults
 (``batch_size="auto"``) choose at that size.
@@ -39,13 +39,13 @@ CANDIDATES = {
         "auto (the default)": {},
         "b32": {"batch_size": 32},
         "b64": {"batch_size": 64},
-        "b128 (0.2's default)": {"batch_size": 128},
+        "b128 (the earlier default)": {"batch_size": 128},
         "b256": {"batch_size": 256},
     },
     "lstm": {
         "reference (b32, lr 0.001 constant)": REFERENCE_TRAINING,
         "auto (the default)": {},
-        "b16 (0.2's default)": {"batch_size": 16},
+        "b16 (the earlier default)": {"batch_size": 16},
         "b32": {"batch_size": 32},
         "b64": {"batch_size": 64},
         "b128": {"batch_size": 128},
