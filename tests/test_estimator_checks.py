@@ -2,7 +2,17 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mnist_estimators import CNNClassifier, ImageReshaper, LSTMClassifier, PixelScaler
+from mnist_estimators import (
+    CNNClassifier,
+    ImageReshaper,
+    ImageRotator,
+    ImageShifter,
+    ImageTransposer,
+    LSTMClassifier,
+    PixelPermuter,
+    PixelScaler,
+    RowShuffler,
+)
 
 # Small, fast settings; a higher learning rate so that the few epochs the checks
 # can afford still separate sklearn's toy blobs (check_classifiers_train).
@@ -11,6 +21,12 @@ ESTIMATORS = [
     PixelScaler(),
     ImageReshaper(),
     ImageReshaper(layout="sequence"),
+    # The image transformers with parameters that move pixels (the defaults are identities).
+    ImageShifter(dx=1, dy=-1),
+    ImageRotator(degrees=15),
+    PixelPermuter(),
+    RowShuffler(),
+    ImageTransposer(),
     # The checks' toy features are unscaled (make_blobs, std 20): standardised, as a network
     # wants them. Unscaled, check_class_weight_classifiers passed or failed by the seed's
     # shuffle (PyTorch, seeds 0-5: 0.76 of predictions on the heavy class for seed 0 against

@@ -30,6 +30,12 @@ _EXPORTS = {
     "make_pipeline": "pipelines",
     "ImageReshaper": "preprocessing",
     "PixelScaler": "preprocessing",
+    "ImageRotator": "transforms",
+    "ImageShifter": "transforms",
+    "ImageTransform": "transforms",
+    "ImageTransposer": "transforms",
+    "PixelPermuter": "transforms",
+    "RowShuffler": "transforms",
 }
 
 __all__ = sorted(_EXPORTS)
