@@ -43,6 +43,7 @@ _EXPORTS = {
     "load_fashion_mnist": "datasets",
     "load_digits_images": "datasets",
     "compare_models": "evaluation.compare",
+    "explain": "evaluation.experiments",
     "grid_search": "evaluation.search",
     "from_search": "evaluation.search",
     "ComparisonResult": "evaluation.result",

@@ -13,6 +13,13 @@ from .. import _lazy
 
 _EXPORTS = {
     "compare_models": "compare",
+    "explain": "experiments",
+    "spatial_structure": "experiments",
+    "robustness": "experiments",
+    "data_efficiency": "experiments",
+    "parallel_efficiency": "experiments",
+    "calibration": "experiments",
+    "Explanation": "explanation",
     "resolve_seeds": "compare",
     "ComparisonResult": "result",
     "PairStatistics": "result",

@@ -15,7 +15,7 @@ and saves each record as it arrives.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -215,6 +215,7 @@ def run_all(
     scheduler=None,
     progress: bool = True,
     desc: str = "compare",
+    func: Callable = evaluate,
 ) -> list[dict]:
     """Every task's record: read from ``store`` when finished, else run and saved at once.
 
@@ -222,8 +223,8 @@ def run_all(
     ----------
     tasks : iterable of Task
     shared : tuple
-        ``(X, y, X_test, y_test, models, monitor)``, the arguments that
-        :func:`evaluate` takes after the task (scattered once on Dask).
+        The arguments ``func`` takes after the task (scattered once on Dask):
+        for :func:`evaluate`, ``(X, y, X_test, y_test, models, monitor)``.
     store : RecordStore
         Loads finished records and saves new ones (:mod:`.store`).
     n_jobs, scheduler
@@ -232,6 +233,9 @@ def run_all(
         A progress bar over the tasks, when standard error is a terminal.
     desc : str, default="compare"
         The progress bar's label.
+    func : callable, default=evaluate
+        Turns ``(task, *shared)`` into the task's record, which names its
+        ``model``, ``seed`` and ``fold`` (the explanation experiments bring their own).
 
     Returns
     -------
@@ -255,7 +259,7 @@ def run_all(
         dynamic_ncols=True,
     )
     try:
-        for record in run_tasks(evaluate, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
+        for record in run_tasks(func, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
             # At once, atomically: a kill loses only the tasks in flight.
             records.append(
                 store.save(Task(record["model"], record["seed"], record["fold"]), record)

@@ -37,6 +37,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 
 from joblib import parallel_config
+from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._keras.runtime import BACKEND, configure_threads, configure_worker, gpu_count, start
@@ -52,6 +53,7 @@ __all__ = [
     "default_n_jobs",
     "resolve_n_jobs",
     "run_tasks",
+    "run_with_threads",
     "usable_cores",
     "worker_gpu_share",
     "worker_threads",
@@ -349,6 +351,24 @@ def run_tasks(
                 yield from run(delayed(_WorkerTask(func))(t, *shared) for t in tasks)
             finally:
                 client.cancel(futures)
+
+
+def run_with_threads(func: Callable, tasks: list, shared: tuple, *, threads: int) -> Iterator:
+    """Yield ``func(task, *shared)`` for every task, one at a time, in a new process
+    whose backend runs ``threads`` CPU threads.
+
+    For measurements of a thread count: the count is fixed when a backend's runtime
+    starts, so each count needs a process of its own: a fresh one from loky, as
+    joblib's workers are, so nothing of this process's runtime is inherited and a
+    script needs no ``if __name__ == "__main__"`` guard. The tasks run one after the
+    other, never beside each other, so that each has the cores it was given.
+    """
+    if not tasks:
+        return
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        task_func = _WorkerTask(func, threads=threads)
+        for task in tasks:
+            yield pool.submit(task_func, task, *shared).result()
 
 
 def _quiet_while_waiting(results: Iterable) -> Iterator:

@@ -1,0 +1,445 @@
+"""The explanation experiments: do the reference notebook's reasons for its result hold?
+
+The reference explained why its CNN beat its LSTM: the CNN exploits the local
+correlations of pixels; the LSTM, reading rows as time steps, loses spatial
+information; and the LSTM is slower because its recurrence cannot be
+parallelised as convolutions can. Five experiments put that to the test:
+
+* ``"spatial"`` (a): both networks trained and tested on pixel-permuted,
+  row-shuffled and transposed images (:data:`CONDITIONS`), one fixed transform
+  per training seed, the same for training and test;
+* ``"robustness"`` (b): the networks trained on the original images, tested
+  without retraining on shifted and rotated test images (:data:`SHIFTS`,
+  :data:`ROTATIONS`);
+* ``"learning"`` (c): learning curves from 500 to 60,000 training images
+  through :func:`sklearn.model_selection.learning_curve`;
+* ``"parallel"`` (d): training images per second with 1 and 2 threads at
+  batch sizes 16 to 512;
+* ``"calibration"`` (e): expected calibration error and reliability curves of
+  the networks' probabilities on the test set.
+
+Every unit of work (one refit, one learning-curve point, one throughput
+measurement) is a :class:`~mnist_estimators.evaluation.folds.Task` whose record
+is written to ``out_dir`` as soon as it finishes (:mod:`.store`), so a killed
+run resumes where it stopped. The refits and learning-curve points run where
+:func:`~mnist_estimators.evaluation.folds.run_all` sends them (parallel
+processes, a Dask cluster); the throughput measurements run one at a time, in a
+fresh process per thread count, on nothing else's time.
+
+:func:`explain` runs any of them; :func:`spatial_structure`,
+:func:`robustness`, :func:`data_efficiency`, :func:`parallel_efficiency` and
+:func:`calibration` run one each. All return an
+:class:`~mnist_estimators.evaluation.explanation.Explanation`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import learning_curve
+from sklearn.pipeline import Pipeline
+from tqdm.auto import tqdm
+
+from .. import _clock
+from ..estimators.transforms import (
+    ImageRotator,
+    ImageShifter,
+    ImageTransposer,
+    PixelPermuter,
+    RowShuffler,
+)
+from .compare import resolve_seeds, run_setup
+from .explanation import ORIGINAL, SEPARATOR, Explanation, model_name, split_model_name
+from .folds import Task, run_all, seeded_model
+from .parallel import run_with_threads, usable_cores
+from .scoring import final_step
+from .store import RecordStore, digest, run_config
+
+__all__ = [
+    "BATCH_SIZES",
+    "CONDITIONS",
+    "EXPERIMENTS",
+    "ROTATIONS",
+    "SHIFTS",
+    "TRAIN_SIZES",
+    "calibration",
+    "data_efficiency",
+    "explain",
+    "parallel_efficiency",
+    "robustness",
+    "spatial_structure",
+]
+
+#: The experiments, by name, with the letter the issue and the report give them.
+EXPERIMENTS = {
+    "spatial": "a",
+    "robustness": "b",
+    "learning": "c",
+    "parallel": "d",
+    "calibration": "e",
+}
+
+#: Experiment a's input conditions: name -> the transformer put in front of the network
+#: (its ``random_state`` is the training seed: a new fixed permutation per seed).
+CONDITIONS = {
+    ORIGINAL: None,
+    "pixels permuted": PixelPermuter,
+    "rows shuffled": RowShuffler,
+    "transposed": ImageTransposer,
+}
+
+#: Experiment b's test-set shifts (pixels, each direction) and rotations (degrees).
+SHIFTS = (-4, -3, -2, -1, 1, 2, 3, 4)
+ROTATIONS = (-20, -15, -10, -5, 5, 10, 15, 20)
+
+#: Experiment c's training-set sizes (those above the training data are left out).
+TRAIN_SIZES = (500, 1000, 2000, 5000, 10000, 20000, 60000)
+
+#: Experiment d's batch sizes and thread counts.
+BATCH_SIZES = (16, 32, 64, 128, 256, 512)
+THREADS = (1, 2)
+
+
+def probes(shifts: Sequence[int] = SHIFTS, rotations: Sequence[int] = ROTATIONS) -> dict:
+    """Experiment b's test-set transforms: name -> unfitted transformer.
+
+    Examples
+    --------
+    >>> list(probes(shifts=(-1, 2), rotations=(10,)))
+    ['shift x -1', 'shift x +2', 'shift y -1', 'shift y +2', 'rotation +10']
+    """
+    out = {f"shift x {s:+d}": ImageShifter(dx=s) for s in shifts}
+    out |= {f"shift y {s:+d}": ImageShifter(dy=s) for s in shifts}
+    out |= {f"rotation {d:+g}": ImageRotator(degrees=d) for d in rotations}
+    return out
+
+
+def condition_model(model, condition: str):
+    """``model`` trained and tested on images under ``condition`` (:data:`CONDITIONS`)."""
+    transform = CONDITIONS[condition]
+    if transform is None:
+        return clone(model)
+    return Pipeline([("condition", transform()), ("model", clone(model))])
+
+
+# -- the task functions (they run in the workers) ------------------------------------
+def _confidences(estimator, X_test) -> tuple[np.ndarray, np.ndarray]:
+    """Predictions and the predicted class's probability, from one predict_proba."""
+    proba = np.asarray(estimator.predict_proba(X_test))
+    return estimator.classes_[proba.argmax(1)], proba.max(1)
+
+
+def refit_and_probe(task: Task, X, y, X_test, y_test, models: dict, probe_set: dict) -> dict:
+    """Experiments a, b and e: fit on all of ``X``, predict the test set (and, for an
+    original-condition model, the probe test sets); one record."""
+    model = seeded_model(models[task.model], task.seed)
+    start = _clock.now()
+    model.fit(X, y)
+    fit_time = _clock.now() - start
+    pred, conf = _confidences(model, X_test)
+    record = {
+        "model": task.model,
+        "seed": task.seed,
+        "fold": None,
+        "n_train": len(y),
+        "fit_time": fit_time,
+        "accuracy": float(np.mean(pred == y_test)),
+        "predictions": pred.tolist(),
+        "confidence": np.round(conf, 6).tolist(),
+    }
+    if split_model_name(task.model)[1] == ORIGINAL and probe_set:
+        record["probes"] = {
+            name: model.predict(clone(t).fit_transform(X_test)).tolist()
+            for name, t in probe_set.items()
+        }
+    return record
+
+
+def learning_point(task: Task, X_all, y_all, n_pool: int, models: dict) -> dict:
+    """Experiment c: one point of one learning curve, by scikit-learn's ``learning_curve``.
+
+    The training images are the first ``size`` of the ``n_pool`` training images in
+    the seed's random order; the test images are the rest of ``X_all`` (the test set).
+    """
+    network, size = task.model.rsplit(" @", 1)
+    order = np.random.RandomState(task.seed).permutation(n_pool)
+    split = [(order, np.arange(n_pool, len(y_all)))]
+    sizes, train, test, fit_times, score_times = learning_curve(
+        seeded_model(models[network], task.seed),
+        X_all,
+        y_all,
+        train_sizes=[int(size)],
+        cv=split,
+        scoring="accuracy",
+        shuffle=False,
+        return_times=True,
+        error_score="raise",
+    )
+    return {
+        "model": task.model,
+        "seed": task.seed,
+        "fold": None,
+        "network": network,
+        "n_train": int(sizes[0]),
+        "train_accuracy": float(train[0, 0]),
+        "test_accuracy": float(test[0, 0]),
+        "fit_time": float(fit_times[0, 0]),
+    }
+
+
+def measure_throughput(task: Task, X, y, models: dict, repeats: int) -> dict:
+    """Experiment d: training images per second of one network at one batch size, in
+    this process's threads: one untimed fit (it builds and traces the network), then
+    ``repeats`` timed one-epoch fits of the reused network on the same images."""
+    network, batch, threads = task.model.rsplit(" ", 2)
+    batch, threads = int(batch[1:]), int(threads[1:])
+    est = seeded_model(models[network], task.seed)
+    final = final_step(est)
+    final.set_params(batch_size=batch, epochs=1, verbose=0)
+    est.fit(X, y)  # untimed: the first fit of a network compiles it
+    rates = []
+    for _ in range(repeats):
+        start = _clock.now()
+        est.fit(X, y)
+        rates.append(len(y) / (_clock.now() - start))
+    return {
+        "model": task.model,
+        "seed": task.seed,
+        "fold": None,
+        "network": network,
+        "batch_size": batch,
+        "threads": threads,
+        "images_per_s": rates,
+    }
+
+
+# -- orchestration ---------------------------------------------------------------
+def _check_inputs(models, X, y, X_test, y_test):
+    if not models:
+        raise ValueError("models must be a non-empty dict of name -> estimator.")
+    for name in models:
+        bad = (SEPARATOR, "@", "/", "__")
+        if not isinstance(name, str) or not name or any(c in name for c in bad):
+            raise ValueError(
+                f"Model names must be non-empty strings without {', '.join(map(repr, bad))}, "
+                f"got {name!r}."
+            )
+    if X_test is None or y_test is None:
+        raise ValueError("The explanation experiments need a test set: pass X_test and y_test.")
+    return (np.asarray(a) for a in (X, y, X_test, y_test))
+
+
+def _experiments(experiments) -> list[str]:
+    names = [experiments] if isinstance(experiments, str) else list(experiments)
+    by_letter = {letter: name for name, letter in EXPERIMENTS.items()}
+    out = [by_letter.get(e, e) for e in names]
+    bad = [e for e in out if e not in EXPERIMENTS]
+    if bad or not out:
+        raise ValueError(
+            f"experiments must be among {list(EXPERIMENTS)} (or their letters a-e), got "
+            f"{experiments!r}."
+        )
+    return list(dict.fromkeys(out))
+
+
+def _store(out_dir, part: str, config: dict) -> RecordStore:
+    return RecordStore(None if out_dir is None else f"{out_dir}/{part}", config)
+
+
+def explain(
+    models: dict,
+    X,
+    y,
+    X_test,
+    y_test,
+    *,
+    experiments: Sequence[str] = tuple(EXPERIMENTS),
+    seeds=3,
+    random_state: int | None = 0,
+    train_sizes: Sequence[int] = TRAIN_SIZES,
+    batch_sizes: Sequence[int] = BATCH_SIZES,
+    threads: Sequence[int] = THREADS,
+    throughput_images: int = 4096,
+    repeats: int = 3,
+    shifts: Sequence[int] = SHIFTS,
+    rotations: Sequence[int] = ROTATIONS,
+    n_jobs: int | None = None,
+    scheduler=None,
+    out_dir=None,
+    progress: bool = True,
+    setup: dict | None = None,
+) -> Explanation:
+    """Run the explanation experiments (see the module docstring) and collect their results.
+
+    Parameters
+    ----------
+    models : dict of str -> estimator
+        Usually ``{"CNN": make_cnn_pipeline(), "LSTM": make_lstm_pipeline()}``;
+        the tests compare the first two.
+    X, y : arrays
+        Training images (flat, raw pixels: each model scales its own) and labels.
+    X_test, y_test : arrays
+        The test set every experiment tests on.
+    experiments : sequence of str, default=all five
+        Names of :data:`EXPERIMENTS` or their letters, e.g. ``("spatial", "d")``.
+    seeds : int or list of int, default=3
+        Training seeds (an int n: ``random_state, random_state + 1, ...``). Each
+        seed also draws experiment a's permutations and experiment c's subsets.
+    random_state : int, default=0
+        First seed when ``seeds`` is an int.
+    train_sizes : sequence of int, default=TRAIN_SIZES
+        Experiment c's training sizes; sizes above ``len(y)`` are left out (and
+        ``len(y)`` itself added).
+    batch_sizes, threads : sequence of int
+        Experiment d's grid.
+    throughput_images : int, default=4096
+        Images per timed epoch in experiment d.
+    repeats : int, default=3
+        Timed fits per point of experiment d (the report quotes medians).
+    shifts, rotations : sequence of int
+        Experiment b's shifts (pixels, applied along x and along y) and rotations (degrees).
+    n_jobs, scheduler
+        Where the refits and learning-curve points run, as for
+        :func:`~mnist_estimators.compare_models`. Experiment d always runs alone,
+        one process per thread count.
+    out_dir : str or Path, default=None
+        Folder of the resumable records (``refits/``, ``learning/``, ``parallel/``);
+        the same call with the same folder skips finished work.
+    progress : bool, default=True
+        Progress bars, when standard error is a terminal.
+    setup : dict, default=None
+        Extra lines for the report's "Setup" section.
+
+    Returns
+    -------
+    Explanation
+
+    Examples
+    --------
+    >>> from mnist_estimators import load_digits_images, make_cnn_pipeline, make_lstm_pipeline
+    >>> from mnist_estimators.evaluation.experiments import explain
+    >>> X, y = load_digits_images(return_X_y=True)
+    >>> models = {"CNN": make_cnn_pipeline(epochs=1, filters=4),
+    ...           "LSTM": make_lstm_pipeline(epochs=1, units=8)}
+    >>> ex = explain(models, X[:300], y[:300], X[300:400], y[300:400],
+    ...              experiments="robustness", seeds=1, shifts=(2,), rotations=(),
+    ...              progress=False)
+    >>> ex.robustness[["network", "probe", "amount"]].drop_duplicates().values.tolist()
+    [['CNN', 'shift x', 0], ['CNN', 'shift x', 2], ['CNN', 'shift y', 0], ['CNN', 'shift y', 2], ['LSTM', 'shift x', 0], ['LSTM', 'shift x', 2], ['LSTM', 'shift y', 0], ['LSTM', 'shift y', 2]]
+    """
+    X, y, X_test, y_test = _check_inputs(models, X, y, X_test, y_test)
+    wanted = _experiments(experiments)
+    start = _clock.now()
+    seed_list = resolve_seeds(seeds, random_state)
+    records: dict[str, list] = {}
+    run = {"n_jobs": n_jobs, "scheduler": scheduler, "progress": progress}
+
+    if "parallel" in wanted:  # first, alone: nothing else may share its cores
+        records["parallel"] = _run_parallel(
+            models, X, y, batch_sizes, threads, throughput_images, repeats, out_dir, progress
+        )
+    conditions = [ORIGINAL] * bool({"robustness", "calibration"} & set(wanted))
+    if "spatial" in wanted:
+        conditions = list(CONDITIONS)
+    if conditions:
+        refit_models = {
+            model_name(net, c): condition_model(m, c) for net, m in models.items() for c in conditions
+        }
+        probe_set = probes(shifts, rotations) if "robustness" in wanted else {}
+        config = {
+            **run_config(refit_models, X, y, X_test, y_test, "refit", False),
+            "probes": list(probe_set),
+        }
+        tasks = [Task(name, s) for s in seed_list for name in refit_models]
+        shared = (X, y, X_test, y_test, refit_models, probe_set)
+        records["refits"] = run_all(
+            tasks, shared, _store(out_dir, "refits", config), desc="refits", func=refit_and_probe, **run
+        )
+    if "learning" in wanted:
+        sizes = sorted({int(s) for s in train_sizes if 10 <= s < len(y)} | {len(y)})
+        X_all, y_all = np.concatenate([X, X_test]), np.concatenate([y, y_test])
+        config = {**run_config(models, X, y, X_test, y_test, "learning_curve", False)}
+        config["train_sizes"] = sizes
+        tasks = [Task(f"{net} @{n}", s) for s in seed_list for n in sizes for net in models]
+        shared = (X_all, y_all, len(y), models)
+        records["learning"] = run_all(
+            tasks, shared, _store(out_dir, "learning", config), desc="learning curves",
+            func=learning_point, **run,
+        )  # fmt: skip
+    call = (
+        f"explain(models={list(models)}, X, y, X_test, y_test, experiments={wanted}, "
+        f"seeds={seed_list})"
+    )
+    config = {
+        "experiments": wanted,
+        "seeds": seed_list,
+        "data": digest(X, y),
+        "test_data": digest(X_test, y_test),
+        "n_train": len(y),
+        "n_test": len(y_test),
+        "setup": run_setup(call, start, setup),
+    }
+    return Explanation.from_records(records, list(models), y_test, config)
+
+
+def _run_parallel(models, X, y, batch_sizes, threads, n_images, repeats, out_dir, progress):
+    """Experiment d: every (network, batch, threads) point, one process per thread count."""
+    n = min(int(n_images), len(y))
+    X, y = X[:n], y[:n]
+    config = {
+        **run_config(models, X, y, None, None, "throughput", False),
+        "repeats": int(repeats),
+        "cores": usable_cores(),
+    }
+    store = _store(out_dir, "parallel", config)
+    tasks = {
+        k: [Task(f"{net} b{b} t{k}", 0) for b in batch_sizes for net in models] for k in threads
+    }
+    records, todo = [], {}
+    for k, ts in tasks.items():
+        for t in ts:
+            rec = store.load(t)
+            (records.append(rec) if rec is not None else todo.setdefault(k, []).append(t))
+    total = sum(len(ts) for ts in tasks.values())
+    bar = tqdm(
+        total=total, initial=len(records), desc="throughput", unit="point",
+        disable=None if progress else True, dynamic_ncols=True,
+    )  # fmt: skip
+    try:
+        for k, ts in todo.items():
+            func = partial(measure_throughput, repeats=repeats)
+            for rec in run_with_threads(func, ts, (X, y, models), threads=k):
+                records.append(store.save(Task(rec["model"], rec["seed"]), rec))
+                bar.update()
+    finally:
+        bar.close()
+    return records
+
+
+def _one(experiment: str):
+    def run(models, X, y, X_test, y_test, **kwargs) -> Explanation:
+        return explain(models, X, y, X_test, y_test, experiments=(experiment,), **kwargs)
+
+    run.__name__ = {
+        "spatial": "spatial_structure",
+        "robustness": "robustness",
+        "learning": "data_efficiency",
+        "parallel": "parallel_efficiency",
+        "calibration": "calibration",
+    }[experiment]
+    run.__qualname__ = run.__name__
+    run.__doc__ = (
+        f"Experiment {EXPERIMENTS[experiment]} ({experiment!r}) alone: "
+        f"``explain(..., experiments=({experiment!r},))``; see :func:`explain`."
+    )
+    return run
+
+
+spatial_structure = _one("spatial")
+robustness = _one("robustness")
+data_efficiency = _one("learning")
+parallel_efficiency = _one("parallel")
+calibration = _one("calibration")
