@@ -34,6 +34,14 @@ from .evaluation.errors import (
     FoldsError,
     SchedulerUnreachableError,
 )
+from .evaluation.experiment_grid import (
+    BATCH_SIZES,
+    EXPERIMENTS,
+    ROTATIONS,
+    SHIFTS,
+    THREADS,
+    TRAIN_SIZES,
+)
 
 # The handlers import what trains and reports (TensorFlow with it) when they run, so
 # that --help and the datasets command start in a fraction of a second.
@@ -110,6 +118,16 @@ def _parse_value(text: str):
         except ValueError:
             pass
     return text.strip()
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers like 16,32, got {text!r}")
+    return values
 
 
 def _param(text: str) -> tuple[str, list]:
@@ -260,6 +278,67 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="best|fastest-within=TOL",
         help="'best' accuracy, or the fastest candidate within TOL of it (default: best)",
     )
+    e = sub.add_parser(
+        "explain",
+        help="test the reference's explanations of why the CNN wins, write a report",
+        description="Run the explanation experiments (a: pixel-permuted, row-shuffled and "
+        "transposed images; b: shifted and rotated test images; c: learning curves; d: "
+        "training speed with 1 and 2 threads at batch 16-512; e: calibration) and write "
+        "report.md and a self-contained report.html with each claim's verdict to --out. "
+        "Resumable: run the same command again after a kill.",
+    )
+    _data_args(e)
+    e.add_argument(
+        "--models",
+        nargs="+",
+        choices=MODEL_CHOICES,
+        default=list(MODEL_CHOICES),
+        help="models (default: cnn lstm; the tests compare the first two)",
+    )
+    e.add_argument(
+        "--experiments",
+        nargs="+",
+        choices=[*EXPERIMENTS, *EXPERIMENTS.values()],
+        default=list(EXPERIMENTS),
+        metavar="NAME",
+        help=f"which experiments, by name or letter: {', '.join(f'{v} {k}' for k, v in EXPERIMENTS.items())} "
+        "(default: all)",
+    )
+    e.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=3,
+        help="training seeds (each draws its own permutation and subsets; default: 3)",
+    )
+    e.add_argument(
+        "--train-sizes",
+        type=_int_list,
+        default=list(TRAIN_SIZES),
+        metavar="N1,N2",
+        help=f"learning-curve sizes (default: {','.join(map(str, TRAIN_SIZES))}; sizes above "
+        "the training data are left out)",
+    )
+    e.add_argument(
+        "--batch-sizes",
+        type=_int_list,
+        default=list(BATCH_SIZES),
+        metavar="B1,B2",
+        help=f"batch sizes of the speed experiment (default: {','.join(map(str, BATCH_SIZES))})",
+    )
+    e.add_argument(
+        "--threads",
+        type=_int_list,
+        default=list(THREADS),
+        metavar="T1,T2",
+        help="thread counts of the speed experiment (default: 1,2)",
+    )
+    e.add_argument(
+        "--throughput-images",
+        type=_positive_int,
+        default=4096,
+        help="images per timed epoch in the speed experiment (default: 4096)",
+    )
+    e.set_defaults(cv=2)
     d = sub.add_parser("datasets", help="list data sets, where they are found, sample counts")
     d.add_argument("--data-dir", help="look only in this folder")
     d.add_argument("--json", action="store_true", help="print JSON")
@@ -431,6 +510,48 @@ def cmd_grid_search(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    from .evaluation.experiments import explain
+    from .reporting.explanation import claim_verdicts, write_explanation
+
+    _start(args)
+    data = _load(args)
+    models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
+    n_jobs = _jobs_for(args, data)
+    print(
+        f"Explaining {' vs '.join(models)} on {args.dataset}: {len(data.y):,} training, "
+        f"{len(data.y_test):,} test images, experiments {', '.join(args.experiments)}, "
+        f"{args.seeds} seed(s), {args.epochs} epochs; "
+        f"{'on ' + args.scheduler if args.scheduler else f'{n_jobs or 1} process(es)'}."
+    )
+    ex = explain(
+        models,
+        data.X,
+        data.y,
+        data.X_test,
+        data.y_test,
+        experiments=args.experiments,
+        seeds=args.seeds,
+        random_state=args.random_state,
+        train_sizes=args.train_sizes,
+        batch_sizes=args.batch_sizes,
+        threads=args.threads,
+        throughput_images=args.throughput_images,
+        shifts=SHIFTS,
+        rotations=ROTATIONS,
+        n_jobs=n_jobs,
+        scheduler=args.scheduler,
+        out_dir=args.out,
+        progress=not args.no_progress,
+        setup={"dataset": data.description, "command": _command_line()},
+    )
+    written = write_explanation(ex, args.out)
+    for row in claim_verdicts(ex):
+        print(f"Claim {row['claim']}, {row['evidence']}: {row['status']}. {row['verdict']}")
+    print(f"Report: {written['report.md']} and {written['report.html']}")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     rows = describe_datasets(args.data_dir)
     if args.json:
@@ -500,7 +621,12 @@ def _one_line_warning(message, category, *args, **kwargs) -> str:
 
 def _run(parser, args) -> int:
     """The command's handler, its errors turned into a message and an exit code."""
-    commands = {"compare": cmd_compare, "grid-search": cmd_grid_search, "datasets": cmd_datasets}
+    commands = {
+        "compare": cmd_compare,
+        "grid-search": cmd_grid_search,
+        "explain": cmd_explain,
+        "datasets": cmd_datasets,
+    }
     try:
         _use_backend(getattr(args, "backend", None))
         return commands[args.command](args)

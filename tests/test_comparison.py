@@ -3,7 +3,9 @@ foreign folder, from_search, the verdict sentences and the report."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import statistics
 import time
 import warnings
@@ -168,6 +170,16 @@ def test_report_files(result, tmp_path):
     assert data["verdicts"] == verdict_sentences(res)
     assert data["statistics"][0]["model_a"] == "CNN" and "mcnemar" in data["statistics"][0]
     assert written["learning_curves"].read_bytes()[:4] == b"\x89PNG"
+    # report.html: the same report, each figure embedded byte for byte, nothing outside it
+    page = written["report.html"].read_text()
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    names = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert len(sources) == len(names) == 5
+    for src, name in zip(sources, names, strict=True):
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1]) == (tmp_path / "report" / name).read_bytes()
+    assert "<script" not in page and "<link" not in page and 'src="http' not in page
+    assert "<h1>CNN vs LSTM: comparison report</h1>" in page and "<table>" in page
 
 
 def test_save_without_matplotlib_writes_tables_and_warns(result, tmp_path, monkeypatch):
@@ -180,6 +192,7 @@ def test_save_without_matplotlib_writes_tables_and_warns(result, tmp_path, monke
     with pytest.warns(UserWarning, match="figures were skipped"):
         written = write_report(res, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.html",
         "report.md",
         "results.csv",
         "results.json",

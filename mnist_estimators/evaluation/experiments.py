@@ -52,6 +52,14 @@ from ..estimators.transforms import (
     RowShuffler,
 )
 from .compare import resolve_seeds, run_setup
+from .experiment_grid import (
+    BATCH_SIZES,
+    EXPERIMENTS,
+    ROTATIONS,
+    SHIFTS,
+    THREADS,
+    TRAIN_SIZES,
+)
 from .explanation import ORIGINAL, SEPARATOR, Explanation, model_name, split_model_name
 from .folds import Task, run_all, seeded_model
 from .parallel import run_with_threads, usable_cores
@@ -73,15 +81,6 @@ __all__ = [
     "spatial_structure",
 ]
 
-#: The experiments, by name, with the letter the issue and the report give them.
-EXPERIMENTS = {
-    "spatial": "a",
-    "robustness": "b",
-    "learning": "c",
-    "parallel": "d",
-    "calibration": "e",
-}
-
 #: Experiment a's input conditions: name -> the transformer put in front of the network
 #: (its ``random_state`` is the training seed: a new fixed permutation per seed).
 CONDITIONS = {
@@ -90,17 +89,6 @@ CONDITIONS = {
     "rows shuffled": RowShuffler,
     "transposed": ImageTransposer,
 }
-
-#: Experiment b's test-set shifts (pixels, each direction) and rotations (degrees).
-SHIFTS = (-4, -3, -2, -1, 1, 2, 3, 4)
-ROTATIONS = (-20, -15, -10, -5, 5, 10, 15, 20)
-
-#: Experiment c's training-set sizes (those above the training data are left out).
-TRAIN_SIZES = (500, 1000, 2000, 5000, 10000, 20000, 60000)
-
-#: Experiment d's batch sizes and thread counts.
-BATCH_SIZES = (16, 32, 64, 128, 256, 512)
-THREADS = (1, 2)
 
 
 def probes(shifts: Sequence[int] = SHIFTS, rotations: Sequence[int] = ROTATIONS) -> dict:
@@ -167,7 +155,7 @@ def learning_point(task: Task, X_all, y_all, n_pool: int, models: dict) -> dict:
     network, size = task.model.rsplit(" @", 1)
     order = np.random.RandomState(task.seed).permutation(n_pool)
     split = [(order, np.arange(n_pool, len(y_all)))]
-    sizes, train, test, fit_times, score_times = learning_curve(
+    sizes, train, test, fit_times, _ = learning_curve(
         seeded_model(models[network], task.seed),
         X_all,
         y_all,
@@ -346,7 +334,9 @@ def explain(
         conditions = list(CONDITIONS)
     if conditions:
         refit_models = {
-            model_name(net, c): condition_model(m, c) for net, m in models.items() for c in conditions
+            model_name(net, c): condition_model(m, c)
+            for net, m in models.items()
+            for c in conditions
         }
         probe_set = probes(shifts, rotations) if "robustness" in wanted else {}
         config = {
@@ -356,7 +346,12 @@ def explain(
         tasks = [Task(name, s) for s in seed_list for name in refit_models]
         shared = (X, y, X_test, y_test, refit_models, probe_set)
         records["refits"] = run_all(
-            tasks, shared, _store(out_dir, "refits", config), desc="refits", func=refit_and_probe, **run
+            tasks,
+            shared,
+            _store(out_dir, "refits", config),
+            desc="refits",
+            func=refit_and_probe,
+            **run,
         )
     if "learning" in wanted:
         sizes = sorted({int(s) for s in train_sizes if 10 <= s < len(y)} | {len(y)})
@@ -380,6 +375,9 @@ def explain(
         "test_data": digest(X_test, y_test),
         "n_train": len(y),
         "n_test": len(y_test),
+        "repeats": int(repeats),
+        "throughput_images": min(int(throughput_images), len(y)),
+        "cores": usable_cores(),
         "setup": run_setup(call, start, setup),
     }
     return Explanation.from_records(records, list(models), y_test, config)

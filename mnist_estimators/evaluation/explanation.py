@@ -72,7 +72,9 @@ class Explanation:
         networks under the condition.
     robustness, robustness_tests : DataFrame
         Experiment b: ``network, seed, probe, amount, accuracy`` (amount 0 is the
-        untouched test set) and McNemar's test at every point and seed.
+        untouched test set); at every point and seed, McNemar's test of the two
+        networks (``difference``, ``p_value``) and the test of what the change
+        costs each (``drop_*``, ``drop_difference``, ``drop_p``).
     learning, learning_tests : DataFrame
         Experiment c: ``network, seed, n_train, train_accuracy, test_accuracy,
         fit_time`` and per size the paired t-test over seeds.
@@ -133,7 +135,8 @@ class Explanation:
         ex = cls(names=list(names), config=config)
         wanted = set(config.get("experiments", []))
         refits = sorted(
-            records.get("refits", []), key=lambda r: (r["seed"], names.index(split_model_name(r["model"])[0]))
+            records.get("refits", []),
+            key=lambda r: (r["seed"], names.index(split_model_name(r["model"])[0])),
         )
         if "spatial" in wanted:
             ex._spatial(refits, y_test)
@@ -224,9 +227,13 @@ class Explanation:
             for name, (pa, pb) in points.items():
                 kind, amount = _probe_point(name)
                 t = mcnemar_test(y_test, pa, pb)
+                # What the change of the test images costs each network: the drop test.
+                drop = drop_difference_test(y_test, ra["predictions"], pa, rb["predictions"], pb)
                 tests.append(
                     {"probe": kind, "amount": int(amount), "seed": seed,
-                     "difference": t.mean_difference, "p_value": t.p_value}
+                     "difference": t.mean_difference, "p_value": t.p_value,
+                     f"drop_{a}": drop.detail["drop_a"], f"drop_{b}": drop.detail["drop_b"],
+                     "drop_difference": drop.mean_difference, "drop_p": drop.p_value}
                 )  # fmt: skip
         self.robustness_tests = pd.DataFrame(tests)
 
@@ -319,7 +326,10 @@ class Explanation:
         :func:`~mnist_estimators.evaluation.stats.finding_across_seeds`)."""
         if self.pair is None or tests.empty:
             return None
-        results = [{"p_value": p, "mean_difference": d} for d, p in zip(tests[column], tests[p_column], strict=True)]
+        results = [
+            {"p_value": p, "mean_difference": d}
+            for d, p in zip(tests[column], tests[p_column], strict=True)
+        ]
         return finding_across_seeds(results, *self.pair)
 
     def to_dict(self) -> dict:

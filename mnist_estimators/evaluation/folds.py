@@ -215,7 +215,7 @@ def run_all(
     scheduler=None,
     progress: bool = True,
     desc: str = "compare",
-    func: Callable = evaluate,
+    func: Callable | None = None,
 ) -> list[dict]:
     """Every task's record: read from ``store`` when finished, else run and saved at once.
 
@@ -233,8 +233,8 @@ def run_all(
         A progress bar over the tasks, when standard error is a terminal.
     desc : str, default="compare"
         The progress bar's label.
-    func : callable, default=evaluate
-        Turns ``(task, *shared)`` into the task's record, which names its
+    func : callable, default=None
+        :func:`evaluate` when None. Turns ``(task, *shared)`` into the task's record, which names its
         ``model``, ``seed`` and ``fold`` (the explanation experiments bring their own).
 
     Returns
@@ -259,7 +259,7 @@ def run_all(
         dynamic_ncols=True,
     )
     try:
-        for record in run_tasks(func, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
+        for record in run_tasks(func or evaluate, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
             # At once, atomically: a kill loses only the tasks in flight.
             records.append(
                 store.save(Task(record["model"], record["seed"], record["fold"]), record)

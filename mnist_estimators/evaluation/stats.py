@@ -33,10 +33,10 @@ __all__ = [
     "corrected_paired_ttest",
     "drop_difference_test",
     "expected_calibration_error",
-    "paired_seed_ttest",
     "finding",
     "finding_across_seeds",
     "mcnemar_test",
+    "paired_seed_ttest",
 ]
 
 #: Significance level of every verdict.

@@ -22,6 +22,7 @@ from .._files import atomic_write_text, json_default, write_json
 from ..evaluation.result import ComparisonResult, PairStatistics, SearchResult
 from ..evaluation.stats import format_p
 from .figures import FiguresUnavailable, plot_all
+from .html import write_html
 
 __all__ = [
     "report_markdown",
@@ -399,8 +400,8 @@ def _(result: SearchResult, out_dir: Path) -> dict:
 def write_report(result: ComparisonResult, out_dir) -> dict:
     """Write every report file into ``out_dir``; returns name -> path.
 
-    report.md, results.csv, results.json, the PNG figures, and for a search
-    best.json. The tables, JSON and report are written even without matplotlib;
+    report.md, report.html (the same, self-contained: figures embedded),
+    results.csv, results.json, the PNG figures, and for a search best.json. The tables, JSON and report are written even without matplotlib;
     a warning then says that the figures were skipped.
 
     Parameters
@@ -431,5 +432,7 @@ def write_report(result: ComparisonResult, out_dir) -> dict:
     )
     written.update(_write_extra(result, out_dir))
     written["report.md"] = out_dir / "report.md"
-    atomic_write_text(written["report.md"], report_markdown(result, figures))
+    markdown = report_markdown(result, figures)
+    atomic_write_text(written["report.md"], markdown)
+    written["report.html"] = write_html(markdown, out_dir, report_title(result))
     return written
