@@ -172,7 +172,8 @@ def _robustness(ex: Explanation) -> tuple[str, str, str]:
     acc = big.groupby("network")["accuracy"].mean()
     head = (
         f"At {n} shifted or rotated test sets, the change costs the {b} significantly more than "
-        f"the {a} at {keeps} and less at {loses} (difference in drops, every seed); shifted "
+        f"the {a} at {keeps} and less at {loses} (difference in drops, p < {ALPHA} on every "
+        f"seed); shifted "
         f"by 2 px, the {a}'s accuracy is {100 * acc.get(a, np.nan):.1f} % and the {b}'s "
         f"{100 * acc.get(b, np.nan):.1f} %"
     )
