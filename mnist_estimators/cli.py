@@ -390,19 +390,27 @@ def _jobs_for(args, data) -> int | None:
     return resolve_n_jobs(args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler)
 
 
+def _prepare(args):
+    """The output folder checked, the data loaded, the models made, the processes sized."""
+    _start(args)
+    data = _load(args)
+    models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
+    return data, models, _jobs_for(args, data)
+
+
+def _where(args, n_jobs) -> str:
+    return f"on {args.scheduler}" if args.scheduler else f"{n_jobs or 1} process(es)"
+
+
 def cmd_compare(args) -> int:
     from .evaluation.compare import compare_models
     from .reporting.report import verdict_sentences, write_report
 
-    _start(args)
-    data = _load(args)
-    models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
-    n_jobs = _jobs_for(args, data)
-    where = f"on {args.scheduler}" if args.scheduler else f"{n_jobs or 1} process(es)"
+    data, models, n_jobs = _prepare(args)
     print(
         f"Comparing {', '.join(models)} on {args.dataset}: {len(data.y):,} training, "
         f"{len(data.y_test):,} test images, {args.cv} folds, {args.epochs} epochs, "
-        f"{args.seeds} seed(s); {where}."
+        f"{args.seeds} seed(s); {_where(args, n_jobs)}."
     )
     result = compare_models(
         models,
@@ -514,15 +522,11 @@ def cmd_explain(args) -> int:
     from .evaluation.experiments import explain
     from .reporting.explanation import claim_verdicts, write_explanation
 
-    _start(args)
-    data = _load(args)
-    models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
-    n_jobs = _jobs_for(args, data)
+    data, models, n_jobs = _prepare(args)
     print(
         f"Explaining {' vs '.join(models)} on {args.dataset}: {len(data.y):,} training, "
         f"{len(data.y_test):,} test images, experiments {', '.join(args.experiments)}, "
-        f"{args.seeds} seed(s), {args.epochs} epochs; "
-        f"{'on ' + args.scheduler if args.scheduler else f'{n_jobs or 1} process(es)'}."
+        f"{args.seeds} seed(s), {args.epochs} epochs; {_where(args, n_jobs)}."
     )
     ex = explain(
         models,

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from _reference import rolled
 from sklearn.pipeline import make_pipeline
 
 from mnist_estimators import (
@@ -22,28 +23,14 @@ IMAGES = RNG.integers(1, 256, size=(5, 28, 28)).astype(np.uint8)  # no zero pixe
 FLAT = IMAGES.reshape(5, -1)
 
 
-def _rolled(images, dx, dy):
-    """np.roll, then the pixels that wrapped around set to zero."""
-    out = np.roll(images, shift=(dy, dx), axis=(1, 2)).copy()
-    if dx > 0:
-        out[:, :, :dx] = 0
-    elif dx < 0:
-        out[:, :, dx:] = 0
-    if dy > 0:
-        out[:, :dy] = 0
-    elif dy < 0:
-        out[:, dy:] = 0
-    return out
-
-
 @pytest.mark.parametrize("dx, dy", [(2, 0), (-2, 0), (0, 2), (0, -2), (3, -1), (-4, 4), (0, 0)])
 def test_shift_is_np_roll_with_the_wrapped_pixels_zeroed(dx, dy):
     out = ImageShifter(dx=dx, dy=dy).fit_transform(FLAT)
     assert out.dtype == np.uint8 and out.shape == FLAT.shape
-    np.testing.assert_array_equal(out.reshape(IMAGES.shape), _rolled(IMAGES, dx, dy))
+    np.testing.assert_array_equal(out.reshape(IMAGES.shape), rolled(IMAGES, dx, dy))
     # image-shaped in, image-shaped out
     np.testing.assert_array_equal(
-        ImageShifter(dx=dx, dy=dy).fit_transform(IMAGES), _rolled(IMAGES, dx, dy)
+        ImageShifter(dx=dx, dy=dy).fit_transform(IMAGES), rolled(IMAGES, dx, dy)
     )
 
 

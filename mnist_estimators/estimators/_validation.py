@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._compat import validate_data
+from ._compat import check_is_fitted, validate_data
 
 ImageShape = tuple[int, int, int]
 
@@ -115,6 +115,29 @@ def check_sample_shape(sample_shape, image_shape: ImageShape, *, owner: str) -> 
             f"{owner} was fitted on images of shape {tuple(image_shape)} but got images of "
             f"shape {tuple(sample_shape)}."
         )
+
+
+def fit_images(estimator, X, image_shape) -> np.ndarray:
+    """``fit``'s validation of an image transformer: check ``X`` (resetting
+    ``n_features_in_``), set ``estimator.image_shape_`` from image-shaped input or from
+    ``image_shape``, and return ``X`` flat."""
+    X, sample_shape = check_images(estimator, X, reset=True, dtype="numeric")
+    if sample_shape is not None:
+        estimator.image_shape_ = image_shape_from_sample(sample_shape)
+    else:
+        estimator.image_shape_ = resolve_image_shape(
+            image_shape, X.shape[1], owner=type(estimator).__name__
+        )
+    return X
+
+
+def transform_images(estimator, X) -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """``transform``'s validation of a fitted image transformer: ``X`` flat, and its
+    sample shape when it was image shaped (which must match the fitted one)."""
+    check_is_fitted(estimator)
+    X, sample_shape = check_images(estimator, X, reset=False, dtype="numeric")
+    check_sample_shape(sample_shape, estimator.image_shape_, owner=type(estimator).__name__)
+    return X, sample_shape
 
 
 def to_layout(X: np.ndarray, image_shape: ImageShape, layout: str) -> np.ndarray:

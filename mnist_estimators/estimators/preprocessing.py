@@ -13,14 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 
 from ._compat import Interval, StrOptions, check_is_fitted
-from ._validation import (
-    LAYOUTS,
-    check_images,
-    check_sample_shape,
-    image_shape_from_sample,
-    resolve_image_shape,
-    to_layout,
-)
+from ._validation import LAYOUTS, check_images, fit_images, to_layout, transform_images
 
 __all__ = ["ImageReshaper", "PixelScaler"]
 
@@ -210,13 +203,7 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         -------
         self : ImageReshaper
         """
-        X, sample_shape = check_images(self, X, reset=True, dtype="numeric")
-        if sample_shape is not None:
-            self.image_shape_ = image_shape_from_sample(sample_shape)
-        else:
-            self.image_shape_ = resolve_image_shape(
-                self.image_shape, X.shape[1], owner=type(self).__name__
-            )
+        fit_images(self, X, self.image_shape)
         return self
 
     def transform(self, X):
@@ -230,9 +217,7 @@ class ImageReshaper(TransformerMixin, BaseEstimator):
         -------
         X_reshaped : ndarray of shape (n, h, w, c) or (n, h, w*c)
         """
-        check_is_fitted(self)
-        X, sample_shape = check_images(self, X, reset=False, dtype="numeric")
-        check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
+        X, _ = transform_images(self, X)
         return to_layout(X, self.image_shape_, self.layout)
 
     def set_output(self, *, transform=None):

@@ -21,13 +21,8 @@ from scipy import ndimage
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 
-from ._compat import Interval, StrOptions, check_is_fitted
-from ._validation import (
-    check_images,
-    check_sample_shape,
-    image_shape_from_sample,
-    resolve_image_shape,
-)
+from ._compat import Interval, StrOptions
+from ._validation import fit_images, transform_images
 
 __all__ = [
     "ImageRotator",
@@ -75,13 +70,7 @@ class ImageTransform(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
-        X, sample_shape = check_images(self, X, reset=True, dtype="numeric")
-        if sample_shape is not None:
-            self.image_shape_ = image_shape_from_sample(sample_shape)
-        else:
-            self.image_shape_ = resolve_image_shape(
-                self.image_shape, X.shape[1], owner=type(self).__name__
-            )
+        fit_images(self, X, self.image_shape)
         self._fit_images()
         return self
 
@@ -96,9 +85,7 @@ class ImageTransform(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         X_new : ndarray, same shape and dtype as ``X``
         """
-        check_is_fitted(self)
-        X, sample_shape = check_images(self, X, reset=False, dtype="numeric")
-        check_sample_shape(sample_shape, self.image_shape_, owner=type(self).__name__)
+        X, sample_shape = transform_images(self, X)
         images = X.reshape(X.shape[0], *self.image_shape_)
         out = np.ascontiguousarray(self._transform_images(images), dtype=X.dtype)
         return out.reshape(X.shape if sample_shape is None else (X.shape[0], *sample_shape))

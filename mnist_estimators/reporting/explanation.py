@@ -10,19 +10,16 @@ and where the seeds disagree the sentence says so.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .._files import atomic_write_text, json_default
+from .._files import json_default
 from ..evaluation.explanation import Explanation
 from ..evaluation.stats import ALPHA, format_p
 from .explanation_figures import plot_explanation
-from .figures import FiguresUnavailable
-from .html import write_html
-from .report import _setup_lines
+from .report import _setup_lines, write_report_files
 
 __all__ = ["CLAIMS", "VERDICTS", "claim_verdicts", "explanation_markdown", "write_explanation"]
 
@@ -431,20 +428,11 @@ def write_explanation(ex: Explanation, out_dir) -> dict:
     dict
         Name -> path of every file written.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        figures = plot_explanation(ex, out_dir)
-    except FiguresUnavailable as exc:
-        warnings.warn(f"{exc} The figures were skipped; the verdicts and tables were written.")
-        figures = {}
-    written = dict(figures)
     results = {**ex.to_dict(), "verdicts": claim_verdicts(ex)}
-    written["results.json"] = out_dir / "results.json"
-    atomic_write_text(written["results.json"], json.dumps(results, indent=1, default=json_default))
-    markdown = explanation_markdown(ex, figures)
-    written["report.md"] = out_dir / "report.md"
-    atomic_write_text(written["report.md"], markdown)
-    title = f"{' vs '.join(ex.names)}: does the reference's explanation hold?"
-    written["report.html"] = write_html(markdown, out_dir, title)
-    return written
+    return write_report_files(
+        out_dir,
+        plot=lambda folder: plot_explanation(ex, folder),
+        files={"results.json": json.dumps(results, indent=1, default=json_default)},
+        markdown=lambda figures: explanation_markdown(ex, figures),
+        title=f"{' vs '.join(ex.names)}: does the reference's explanation hold?",
+    )

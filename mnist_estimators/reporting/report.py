@@ -397,12 +397,44 @@ def _(result: SearchResult, out_dir: Path) -> dict:
     return {"best.json": write_json(out_dir / "best.json", best)}
 
 
+def write_report_files(out_dir, *, plot, files: dict, markdown, title: str) -> dict:
+    """The files every report writes: figures, data files, report.md and report.html.
+
+    The figures come first (``plot(out_dir)`` -> name -> path; without matplotlib a
+    warning says they were skipped), then ``files`` (name -> text), then
+    ``markdown(figures)`` as report.md and as a self-contained report.html. Each
+    file is written atomically.
+
+    Returns
+    -------
+    dict
+        Name -> path of every file written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        figures = plot(out_dir)
+    except FiguresUnavailable as exc:
+        warnings.warn(f"{exc} The figures were skipped; the tables and statistics were written.")
+        figures = {}
+    written = dict(figures)
+    for name, text in files.items():
+        written[name] = out_dir / name
+        atomic_write_text(written[name], text)
+    text = markdown(figures)
+    written["report.md"] = out_dir / "report.md"
+    atomic_write_text(written["report.md"], text)
+    written["report.html"] = write_html(text, out_dir, title)
+    return written
+
+
 def write_report(result: ComparisonResult, out_dir) -> dict:
     """Write every report file into ``out_dir``; returns name -> path.
 
     report.md, report.html (the same, self-contained: figures embedded),
-    results.csv, results.json, the PNG figures, and for a search best.json. The tables, JSON and report are written even without matplotlib;
-    a warning then says that the figures were skipped.
+    results.csv, results.json, the PNG figures, and for a search best.json. The
+    tables, JSON and report are written even without matplotlib; a warning then
+    says that the figures were skipped.
 
     Parameters
     ----------
@@ -416,23 +448,15 @@ def write_report(result: ComparisonResult, out_dir) -> dict:
     dict
         Name -> path of every file written.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        figures = plot_all(result, out_dir)
-    except FiguresUnavailable as exc:
-        warnings.warn(f"{exc} The figures were skipped; the tables and statistics were written.")
-        figures = {}
-    written = dict(figures)
-    written["results.csv"] = out_dir / "results.csv"
-    atomic_write_text(written["results.csv"], result.folds.to_csv(index=False))
-    written["results.json"] = out_dir / "results.json"
-    atomic_write_text(
-        written["results.json"], json.dumps(results_dict(result), indent=1, default=json_default)
+    files = {
+        "results.csv": result.folds.to_csv(index=False),
+        "results.json": json.dumps(results_dict(result), indent=1, default=json_default),
+    }
+    written = write_report_files(
+        out_dir,
+        plot=lambda folder: plot_all(result, folder),
+        files=files,
+        markdown=lambda figures: report_markdown(result, figures),
+        title=report_title(result),
     )
-    written.update(_write_extra(result, out_dir))
-    written["report.md"] = out_dir / "report.md"
-    markdown = report_markdown(result, figures)
-    atomic_write_text(written["report.md"], markdown)
-    written["report.html"] = write_html(markdown, out_dir, report_title(result))
-    return written
+    return {**written, **_write_extra(result, Path(out_dir))}
