@@ -70,8 +70,10 @@ class _Stop(BaseException):
 
 @pytest.fixture
 def captured_calls(monkeypatch):
-    """Replace compare_models and grid_search by stubs that record their arguments and stop."""
+    """Replace compare_models, grid_search and explain by stubs that record their arguments
+    and stop."""
     import mnist_estimators.evaluation.compare as compare_module
+    import mnist_estimators.evaluation.experiments as experiments_module
     import mnist_estimators.evaluation.search as search_module
 
     calls = []
@@ -82,6 +84,7 @@ def captured_calls(monkeypatch):
 
     monkeypatch.setattr(compare_module, "compare_models", stub)
     monkeypatch.setattr(search_module, "grid_search", stub)
+    monkeypatch.setattr(experiments_module, "explain", stub)
     return calls
 
 
@@ -117,7 +120,7 @@ def test_usage_error_of_a_real_process_is_one_line_after_tensorflow_loaded(tmp_p
 def test_help_lists_the_commands_and_flags(capsys):
     code, out, _ = run_main(capsys, "--help")
     assert code == 0
-    for word in ("compare", "grid-search", "datasets", "MNIST_ESTIMATORS_DATA"):
+    for word in ("compare", "grid-search", "explain", "datasets", "MNIST_ESTIMATORS_DATA"):
         assert word in out
     code, out, _ = run_main(capsys, "compare", "--help")
     assert code == 0
@@ -129,11 +132,19 @@ def test_help_lists_the_commands_and_flags(capsys):
     assert code == 0
     for flag in ("--model", "--param", "--refit", "--cv", "--batch-size", "--out"):
         assert flag in out
+    code, out, _ = run_main(capsys, "explain", "--help")
+    assert code == 0
+    for flag in ("--experiments", "--seeds", "--train-sizes", "--batch-sizes", "--threads",
+                 "--throughput-images", "--dataset", "--max-samples", "--out", "--n-jobs"):  # fmt: skip
+        assert flag in out
+    text = " ".join(out.split())
+    assert "a spatial, b robustness, c learning, d parallel, e calibration" in text
+    assert "default: 500,1000,2000,5000,10000,20000,60000" in text
     code, out, _ = run_main(capsys, "datasets", "--help")
     assert code == 0 and "--json" in out and "--data-dir" in out
 
 
-@pytest.mark.parametrize("command", ["compare", "grid-search"])
+@pytest.mark.parametrize("command", ["compare", "grid-search", "explain"])
 def test_batch_size_help_shows_each_models_current_default(capsys, command):
     from mnist_estimators.estimators.cnn import CNNClassifier
     from mnist_estimators.estimators.lstm import LSTMClassifier
@@ -178,6 +189,11 @@ def test_version(capsys):
         ("compare", "--dataset", "digits", "--n-jobs", "many", "--out", "x"),
         ("grid-search", "--model", "cnn", "--param", "filters=2", "--dataset", "digits",
          "--max-samples", "12", "--cv", "3", "--out", "x"),
+        ("explain", "--experiments", "z", "--out", "x"),
+        ("explain", "--train-sizes", "0,500", "--out", "x"),
+        ("explain", "--batch-sizes", "16,x", "--out", "x"),
+        ("explain", "--seeds", "0", "--out", "x"),
+        ("explain", "--dataset", "digits", "--max-samples", "5", "--out", "x"),
     ],
 )  # fmt: skip
 def test_bad_arguments_one_line_exit_2(args, tmp_path, capsys, captured_calls):
