@@ -338,6 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=4096,
         help="images per timed epoch in the speed experiment (default: 4096)",
     )
+    e.add_argument(
+        "--repeats",
+        type=_positive_int,
+        default=5,
+        help="timed epochs per point of the speed experiment; the report quotes medians "
+        "(default: 5)",
+    )
     e.set_defaults(cv=2)
     d = sub.add_parser("datasets", help="list data sets, where they are found, sample counts")
     d.add_argument("--data-dir", help="look only in this folder")
@@ -541,6 +548,7 @@ def cmd_explain(args) -> int:
         batch_sizes=args.batch_sizes,
         threads=args.threads,
         throughput_images=args.throughput_images,
+        repeats=args.repeats,
         shifts=SHIFTS,
         rotations=ROTATIONS,
         n_jobs=n_jobs,

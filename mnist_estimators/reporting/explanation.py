@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._files import json_default
-from ..evaluation.explanation import Explanation
+from ..evaluation.explanation import ORIGINAL, Explanation
 from ..evaluation.stats import ALPHA, format_p
 from .explanation_figures import plot_explanation
 from .report import _setup_lines, write_report_files
@@ -147,6 +147,14 @@ def _spatial(ex: Explanation, condition: str) -> tuple[str, str, str]:
         verdict += f" Under this change the {gap} is still the more accurate (McNemar, every seed)."
     elif gap == "mixed":
         verdict += " Under this change the seeds disagree on which network is more accurate."
+    else:
+        orig = ex.spatial[ex.spatial["condition"] == ORIGINAL].groupby("network")["accuracy"]
+        lead = orig.mean().get(a, np.nan) - orig.mean().get(b, np.nan)
+        verdict += (
+            " Under this change neither network is more accurate on every seed (McNemar, "
+            f"{_p_seeds(t['gap_p'])}); on the original images the {a} is "
+            f"{_pts(lead)} points ahead."
+        )
     return line, status, verdict
 
 
@@ -157,30 +165,49 @@ def _robustness(ex: Explanation) -> tuple[str, str, str]:
         "images shifted by 1-4 px along x and y (both ways) and rotated by up to 20°."
     )
     t = ex.robustness_tests[ex.robustness_tests["probe"] != "original"]
-    points = t.groupby(["probe", "amount"], sort=False)
-    keeps, loses, n = 0, 0, 0
-    for _, g in points:
-        n += 1
+    kinds = sorted(set(t["probe"]), key=lambda k: (k == "rotation", k))
+    keeps = dict.fromkeys(kinds, 0)  # points where the b network drops more: a keeps more
+    loses = dict.fromkeys(kinds, 0)
+    count = dict.fromkeys(kinds, 0)
+    for (kind, _), g in t.groupby(["probe", "amount"], sort=False):
         found = ex.finding(g, "drop_difference", "drop_p")
-        keeps += found == b  # the b network drops more: a keeps more
-        loses += found == a
+        count[kind] += 1
+        keeps[kind] += found == b
+        loses[kind] += found == a
+    names = {"shift x": "horizontal shifts", "shift y": "vertical shifts", "rotation": "rotations"}
+
+    def tally(counts) -> str:
+        return ", ".join(f"{counts[k]} of {count[k]} {names.get(k, k)}" for k in kinds)
+
     r = ex.robustness
-    big = r[(r["probe"] != "rotation") & (r["amount"].abs() == 2)]
-    acc = big.groupby("network")["accuracy"].mean()
-    head = (
-        f"At {n} shifted or rotated test sets, the change costs the {b} significantly more than "
-        f"the {a} at {keeps} and less at {loses} (difference in drops, p < {ALPHA} on every "
-        f"seed); shifted "
-        f"by 2 px, the {a}'s accuracy is {100 * acc.get(a, np.nan):.1f} % and the {b}'s "
-        f"{100 * acc.get(b, np.nan):.1f} %"
+    at2 = r[r["amount"].abs() == 2].groupby(["probe", "network"])["accuracy"].mean()
+    two = "; ".join(
+        f"{k.replace('shift ', '')} ±2 px: {a} {100 * at2.get((k, a), np.nan):.1f} %, "
+        f"{b} {100 * at2.get((k, b), np.nan):.1f} %"
+        for k in kinds
+        if k != "rotation" and (k, a) in at2
     )
-    if keeps and not loses:
-        return line, "supported", f"{head}: the {a}'s filters see a digit wherever it lies."
-    if loses and not keeps:
+    head = (
+        f"The change costs the {b} significantly more than the {a} (difference in drops, "
+        f"p < {ALPHA} on every seed) at {tally(keeps)}, and the {a} more at {tally(loses)}"
+        + (f" ({two})" if two else "")
+    )
+    more_a = [names.get(k, k) for k in kinds if keeps[k] > loses[k]]
+    more_b = [names.get(k, k) for k in kinds if loses[k] > keeps[k]]
+    if more_a and not more_b:
+        return line, "supported", f"{head}: the {a} is the more robust to these changes."
+    if more_b and not more_a:
         return line, "contradicted", f"{head}: the {b} is the more robust to these changes."
-    if not keeps and not loses:
+    if not more_a and not more_b:
         return line, "no effect", f"{head}: neither is shown to be more robust."
-    return line, "mixed", f"{head}: which network is more robust depends on the change."
+    return (
+        line,
+        "mixed",
+        (
+            f"{head}: the {a} is the more robust to {' and '.join(more_a)}, the {b} to "
+            f"{' and '.join(more_b)}."
+        ),
+    )
 
 
 def _learning(ex: Explanation) -> tuple[str, str, str]:
@@ -261,8 +288,9 @@ def _parallel(ex: Explanation) -> tuple[str, str, str]:
         line,
         "mixed",
         (
-            f"{head}: on {backend}, the {b} is slower, but that it parallelises worse is "
-            f"{'shown' if worse else 'not shown'}."
+            f"{head}: on {backend}, the {b} is "
+            f"{'slower' if slower == len(wide) else 'not slower at every batch size'}, and "
+            f"that it parallelises worse is {'shown' if worse else 'not shown'}."
         ),
     )
 
