@@ -79,7 +79,8 @@ class Explanation:
         Experiment c: ``network, seed, n_train, train_accuracy, test_accuracy,
         fit_time`` and per size the paired t-test over seeds.
     throughput, speedups : DataFrame
-        Experiment d: ``network, batch_size, threads, repeat, images_per_s`` and per
+        Experiment d: ``network, batch_size, threads, repeat, images_per_s`` (per timed
+        epoch), ``fit_images_per_s`` (per whole fit) and per
         network and batch the median images/s per thread count and the speedup.
     parallel_test : dict or None
         Paired t-test of the two networks' log speedups over batch sizes.
@@ -289,7 +290,8 @@ class Explanation:
     def _parallel(self, records) -> None:
         rows = [
             {"network": r["network"], "batch_size": r["batch_size"], "threads": r["threads"],
-             "repeat": i, "images_per_s": v}
+             "repeat": i, "images_per_s": v,
+             "fit_images_per_s": r.get("fit_images_per_s", [np.nan] * len(r["images_per_s"]))[i]}
             for r in records for i, v in enumerate(r["images_per_s"])
         ]  # fmt: skip
         self.throughput = (
