@@ -41,7 +41,6 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import learning_curve
 from sklearn.pipeline import Pipeline
-from tqdm.auto import tqdm
 
 from .. import _clock
 from ..estimators.transforms import (
@@ -62,7 +61,7 @@ from .experiment_grid import (
 )
 from .explanation import ORIGINAL, SEPARATOR, Explanation, model_name, split_model_name
 from .folds import Task, run_all, seeded_model
-from .parallel import run_with_threads, usable_cores
+from .parallel import usable_cores
 from .scoring import final_step
 from .store import RecordStore, digest, run_config
 
@@ -408,27 +407,14 @@ def _run_parallel(models, X, y, batch_sizes, threads, n_images, repeats, out_dir
         "rate": "images per second of the timed epoch",
     }
     store = _store(out_dir, "parallel", config)
-    tasks = {
-        k: [Task(f"{net} b{b} t{k}", 0) for b in batch_sizes for net in models] for k in threads
-    }
-    records, todo = [], {}
-    for k, ts in tasks.items():
-        for t in ts:
-            rec = store.load(t)
-            (records.append(rec) if rec is not None else todo.setdefault(k, []).append(t))
-    total = sum(len(ts) for ts in tasks.values())
-    bar = tqdm(
-        total=total, initial=len(records), desc="throughput", unit="point",
-        disable=None if progress else True, dynamic_ncols=True,
-    )  # fmt: skip
-    try:
-        for k, ts in todo.items():
-            func = partial(measure_throughput, repeats=repeats)
-            for rec in run_with_threads(func, ts, (X, y, models), threads=k):
-                records.append(store.save(Task(rec["model"], rec["seed"]), rec))
-                bar.update()
-    finally:
-        bar.close()
+    func = partial(measure_throughput, repeats=repeats)
+    records = []
+    for k in threads:  # one fresh process per thread count
+        tasks = [Task(f"{net} b{b} t{k}", 0) for b in batch_sizes for net in models]
+        records += run_all(
+            tasks, (X, y, models), store, progress=progress,
+            desc=f"throughput, {k} thread(s)", func=func, threads=k,
+        )  # fmt: skip
     return records
 
 

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from ..estimators.pipelines import ImagePipeline
 from .errors import FoldsError
-from .parallel import run_tasks
+from .parallel import run_tasks, run_with_threads
 from .scoring import COMPARISON_SCORING, columns_from_scores, final_step
 
 __all__ = [
@@ -216,6 +216,7 @@ def run_all(
     progress: bool = True,
     desc: str = "compare",
     func: Callable | None = None,
+    threads: int | None = None,
 ) -> list[dict]:
     """Every task's record: read from ``store`` when finished, else run and saved at once.
 
@@ -236,6 +237,10 @@ def run_all(
     func : callable, default=None
         :func:`evaluate` when None. Turns ``(task, *shared)`` into the task's record, which names its
         ``model``, ``seed`` and ``fold`` (the explanation experiments bring their own).
+    threads : int, default=None
+        Run the tasks one at a time in a fresh process whose backend has this many
+        threads (:func:`.parallel.run_with_threads`, for timing a thread count)
+        instead of where ``n_jobs`` and ``scheduler`` send them.
 
     Returns
     -------
@@ -259,7 +264,11 @@ def run_all(
         dynamic_ncols=True,
     )
     try:
-        for record in run_tasks(func or evaluate, todo, shared, n_jobs=n_jobs, scheduler=scheduler):
+        if threads is None:
+            results = run_tasks(func or evaluate, todo, shared, n_jobs=n_jobs, scheduler=scheduler)
+        else:
+            results = run_with_threads(func or evaluate, todo, shared, threads=threads)
+        for record in results:
             # At once, atomically: a kill loses only the tasks in flight.
             records.append(
                 store.save(Task(record["model"], record["seed"], record["fold"]), record)

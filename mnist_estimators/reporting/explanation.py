@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._files import json_default
+from ..evaluation.experiment_grid import EXPERIMENTS
 from ..evaluation.explanation import ORIGINAL, Explanation
 from ..evaluation.stats import ALPHA, format_p
 from .explanation_figures import plot_explanation
@@ -311,7 +312,6 @@ def claim_verdicts(ex: Explanation) -> list[dict]:
     Evidence whose experiment did not run (or with one network) is ``"not run"``.
     """
     rows = []
-    letters = {"spatial": "a", "robustness": "b", "learning": "c", "parallel": "d"}
     for number, claim in CLAIMS.items():
         for key in claim["evidence"]:
             experiment, verdict_of = _EVIDENCE[key]
@@ -319,7 +319,7 @@ def claim_verdicts(ex: Explanation) -> list[dict]:
                 "claim": number,
                 "quote": claim["quote"],
                 "evidence": key,
-                "experiment_letter": letters[experiment],
+                "experiment_letter": EXPERIMENTS[experiment],
                 "figure": EVIDENCE_FIGURES[key],
             }
             ran = experiment in ex.experiments and ex.pair is not None
