@@ -603,15 +603,31 @@ def _use_backend(backend: str | None) -> None:
     os.environ["KERAS_BACKEND"] = backend
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``mnist-estimators``.
+#: The commands that train: in the console script's own process, they make every op
+#: deterministic first (:func:`mnist_estimators._keras.runtime.own_process`).
+TRAINING_COMMANDS = frozenset({"compare", "grid-search", "explain"})
+
+
+def run() -> None:
+    """The ``mnist-estimators`` console script: :func:`main` in a process of its own.
+
+    The process is the package's, so what may only be set for a whole process
+    (TensorFlow's op determinism) is set there, as in the package's workers.
+    """
+    sys.exit(main(own_process=True))
+
+
+def main(argv: list[str] | None = None, *, own_process: bool = False) -> int:
+    """Entry point of ``mnist-estimators`` (from Python: ``main(["compare", ...])``).
 
     Warnings print as one line each (``warning: ...``) while the command runs; the
     process's warning filters and format are restored when it returns, so calling
-    ``main`` from Python changes nothing of the caller's.
+    ``main`` from Python changes nothing of the caller's (``own_process`` is for the
+    console script, :func:`run`).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.own_process = own_process
     saved_format = warnings.formatwarning
     saved_backend = os.environ.get("KERAS_BACKEND")
     with warnings.catch_warnings():
@@ -641,6 +657,10 @@ def _run(parser, args) -> int:
     }
     try:
         _use_backend(getattr(args, "backend", None))
+        if args.own_process and args.command in TRAINING_COMMANDS:
+            from ._keras.runtime import own_process
+
+            own_process()
         return commands[args.command](args)
     except _UsageError as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
@@ -684,4 +704,4 @@ def _run(parser, args) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

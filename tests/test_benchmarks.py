@@ -211,8 +211,9 @@ def test_harness_runs_and_writes_its_json(harness, tmp_path, monkeypatch, capsys
     assert cnn["training_flops_per_image"] == pytest.approx(15.8e6, rel=0.01)
     assert all(math.isfinite(v) and v > 0 for v in cnn["ratios"].values())
     fixed = cnn["fixed_cost_seconds"]
-    assert set(fixed) == {"ours", "keras"}
+    assert set(fixed) == {"ours", "ours_user_fit", "keras"}
     assert all(len(v) == 2 and min(v) > 0 for v in fixed.values())
     assert "wrapper_overhead@64" in printed and "keras-matched@64" in printed
     assert "of peak" in printed and "reusing the compiled network" in printed
+    assert "a user's own fit" in printed
     assert f"JSON: {out}" in printed

@@ -8,8 +8,9 @@ import time
 
 import numpy as np
 
-from mnist_estimators import REFERENCE_TRAINING, network_reuse
-from mnist_estimators._keras.runtime import keras, reset_layer_names
+from mnist_estimators import REFERENCE_TRAINING
+from mnist_estimators._keras.reuse import empty_pool, package_loop
+from mnist_estimators._keras.runtime import fresh_layer_names, keras
 
 from .networks import PREDICT_BATCH, _images, keras_network
 from .runners import MAKERS, variants
@@ -102,16 +103,18 @@ def fixed_cost(model: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict[s
     Returns
     -------
     dict
-        ``{"ours": [seconds, ...], "keras": [seconds, ...]}``: our estimator at the
-        reference's training settings (the first fit compiles its network, the next
-        ones reuse it: :mod:`mnist_estimators._keras.reuse`), and the plain Keras
+        ``{"ours": [...], "ours_user_fit": [...], "keras": [...]}``, seconds: our
+        estimator at the reference's training settings inside the package's own loops
+        (a fold of compare: the first fit compiles its network, the next ones reuse it,
+        :mod:`mnist_estimators._keras.reuse`); the same estimator fitted by a user
+        outside them (every fit compiles a network of its own); and the plain Keras
         network as compiled by default.
     """
     Xs, ys = X[:64], y[:64]
-    out = {"ours": [], "keras": []}
-    with network_reuse(False):  # drops the networks pooled by the throughput runs
-        pass
-    for _ in range(repeats):
+    out = {"ours": [], "ours_user_fit": [], "keras": []}
+    empty_pool()  # the networks pooled by the throughput runs
+
+    def ours() -> float:
         pipe = MAKERS[model](
             epochs=1,
             batch_size=64,
@@ -120,10 +123,16 @@ def fixed_cost(model: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict[s
         )
         start = time.perf_counter()
         pipe.fit(Xs, ys)
-        out["ours"].append(time.perf_counter() - start)
-        reset_layer_names()  # not clear_session: see runners.run_keras
+        return time.perf_counter() - start
+
+    for _ in range(repeats):
+        with package_loop():
+            out["ours"].append(ours())
+        out["ours_user_fit"].append(ours())
         start = time.perf_counter()
-        keras_network(model).fit(_images(model, Xs), ys, batch_size=64, epochs=1, verbose=0)
+        with fresh_layer_names():  # not clear_session: see runners.run_keras
+            net = keras_network(model)
+        net.fit(_images(model, Xs), ys, batch_size=64, epochs=1, verbose=0)
         out["keras"].append(time.perf_counter() - start)
     return out
 

@@ -24,12 +24,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import _internals as internals
+
 __all__ = [
     "BACKENDS",
     "Backend",
     "UnsupportedBackendError",
     "configured_backend",
     "native_logs_silenced",
+    "quiet_native_import",
     "tensorflow_hidden",
 ]
 
@@ -102,6 +105,29 @@ def native_logs_silenced() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def quiet_native_import() -> Iterator[None]:
+    """Import the backend's libraries without their native start-up notices.
+
+    TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil while it is imported,
+    before ``absl::InitializeLog()`` is called, and no setting filters those
+    (abseil/abseil-cpp#1957): file descriptor 2 points at /dev/null for the import
+    (:func:`native_logs_silenced`), once per process. TensorFlow's C++ log level
+    (``TF_CPP_MIN_LOG_LEVEL``) is 2 (errors only) while it loads, where the caller
+    set none; TensorFlow reads it then and keeps it, and the variable itself is put
+    back as the caller had it. Nothing of this happens during a fit or a predict.
+    """
+    saved = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    if saved is None and not os.environ.get("MNIST_ESTIMATORS_TF_LOGS"):
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    try:
+        with native_logs_silenced():
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+@contextlib.contextmanager
 def tensorflow_hidden(hide: bool = True) -> Iterator[None]:
     """Make ``import tensorflow`` fail for the duration (when ``hide`` and it is not loaded).
 
@@ -129,15 +155,16 @@ def _limit_keras_tensorflow_probe() -> None:
     model, on every backend. An object can be TensorFlow's only if TensorFlow is
     loaded, so on the other backends the answer is "only if already loaded".
     """
-    from keras.src.utils import module_utils
+    lazy_module = internals.resolve("keras.src.utils.module_utils.LazyModule")
+    tensorflow = internals.resolve("keras.src.utils.module_utils.tensorflow")
 
-    class _LoadedOnly(module_utils.LazyModule):
+    class _LoadedOnly(lazy_module):
         @property
         def available(self):
-            return "tensorflow" in sys.modules and module_utils.LazyModule.available.fget(self)
+            return "tensorflow" in sys.modules and lazy_module.available.fget(self)
 
-    if type(module_utils.tensorflow) is module_utils.LazyModule:
-        module_utils.tensorflow.__class__ = _LoadedOnly
+    if type(tensorflow) is lazy_module:
+        tensorflow.__class__ = _LoadedOnly
 
 
 class Backend:
@@ -180,8 +207,23 @@ class Backend:
     def start(self) -> None:
         """Start the backend's runtime, with its one-time notices silenced."""
 
+    def deterministic(self) -> None:
+        """Make every op of this process deterministic (a process of the package's own).
+
+        Called once in the processes the package starts and owns (its parallel
+        workers, the command line), never in a user's process. CPU training gives the
+        same result for the same seed without it (tested); on a GPU, some kernels
+        are only deterministic with it.
+        """
+
     def gpu_count(self) -> int:
-        """GPUs the backend can use in this process."""
+        """GPUs the backend can use in this process (asked once, then remembered)."""
+        count = getattr(self, "_gpu_count", None)
+        if count is None:
+            count = self._gpu_count = self._count_gpus()
+        return count
+
+    def _count_gpus(self) -> int:
         return 0
 
     def gpu_names(self) -> list[str]:
@@ -216,7 +258,7 @@ class TensorFlowBackend(Backend):
     Importing TensorFlow >= 2.20 prints oneDNN/CUDA notices through abseil before
     ``absl::InitializeLog()`` is called, which no setting filters
     (abseil/abseil-cpp#1957): it is imported with file descriptor 2 pointed at
-    /dev/null (:func:`native_logs_silenced`).
+    /dev/null (:func:`quiet_native_import`), once per process.
     """
 
     name = "tensorflow"
@@ -228,29 +270,31 @@ class TensorFlowBackend(Backend):
 
     @staticmethod
     def _tf():
-        with native_logs_silenced():
-            import tensorflow as tf
+        tf = sys.modules.get("tensorflow")
+        if tf is None:
+            with quiet_native_import():
+                import tensorflow as tf
         return tf
 
     def after_import(self) -> None:
+        """TensorFlow's Python logger shows errors only, unless the caller set its level.
+
+        Set once, as TensorFlow is imported: its retracing and deprecation notices
+        would otherwise print during fits. A level the caller set is left alone.
+        """
         import logging
 
-        self._tf().get_logger().setLevel(logging.ERROR)
-        try:  # absl prints "WARNING: All log messages before absl::InitializeLog()" otherwise
-            import absl.logging
-
-            absl.logging.set_verbosity(absl.logging.ERROR)
-        except ImportError:  # pragma: no cover
-            pass
+        logger = self._tf().get_logger()
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.ERROR)
 
     def configure_worker(self, threads, gpu_share=None) -> bool:
         tf = self._tf()
         try:
-            with native_logs_silenced():
-                if threads:
-                    tf.config.threading.set_intra_op_parallelism_threads(int(threads))
-                    tf.config.threading.set_inter_op_parallelism_threads(int(threads))
-                # No GPU share: start() lets every process's GPU memory grow as used.
+            if threads:
+                tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+                tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+            # No GPU share: start() lets every process's GPU memory grow as used.
         except RuntimeError:
             return False
         return True
@@ -261,7 +305,7 @@ class TensorFlowBackend(Backend):
         tf = self._tf()
         # init_scope: eagerly, also when first asked from inside a traced function (a
         # layer of the package used in a plain Keras model before any fit of ours).
-        with native_logs_silenced(), tf.init_scope():
+        with tf.init_scope():
             for gpu in tf.config.list_physical_devices("GPU"):  # not all of it at once
                 with contextlib.suppress(RuntimeError, ValueError):
                     tf.config.experimental.set_memory_growth(gpu, True)
@@ -272,22 +316,23 @@ class TensorFlowBackend(Backend):
                 pass
         self._started = True
 
-    def gpu_count(self) -> int:
-        with native_logs_silenced():
-            return len(self._tf().config.list_logical_devices("GPU"))
+    def deterministic(self) -> None:
+        self._tf().config.experimental.enable_op_determinism()
+
+    def _count_gpus(self) -> int:
+        self.start()
+        return len(self._tf().config.list_logical_devices("GPU"))
 
     def gpu_names(self) -> list[str]:
         tf = self._tf()
-        with native_logs_silenced():
-            gpus = tf.config.list_physical_devices("GPU")
-            return [
-                tf.config.experimental.get_device_details(g).get("device_name", g.name)
-                for g in gpus
-            ]
+        return [
+            tf.config.experimental.get_device_details(g).get("device_name", g.name)
+            for g in tf.config.list_physical_devices("GPU")
+        ]
 
     @contextlib.contextmanager
     def seeded(self, seed: int) -> Iterator[None]:
-        """TensorFlow's global seed and op determinism for the block; both restored after.
+        """TensorFlow's global seed for the block (the shuffle's op seeds come from it); restored after.
 
         ``tf.random.set_seed`` also empties the eager context's caches, which
         holds every traced function's optimised instantiation: a compiled
@@ -300,18 +345,15 @@ class TensorFlowBackend(Backend):
         runs inside tf.data, whose kernels each new dataset makes afresh (a test
         fits twice in one process and compares bit for bit). A TensorFlow without
         those context attributes gets ``tf.random.set_seed`` itself.
+
+        Op determinism (``TF_DETERMINISTIC_OPS``) is not touched here: it is a
+        setting of the whole process, set once in the package's own processes
+        (:meth:`deterministic`).
         """
         tf = self._tf()
-        from tensorflow.python.eager import context  # the eager context holds the seed
-        from tensorflow.python.framework import config  # op determinism, as scikeras sets it
-
-        ctx = context.context()
+        ctx = internals.resolve("tensorflow.python.eager.context.context")()
         light = tf.executing_eagerly() and hasattr(ctx, "_rng") and hasattr(ctx, "_seed")
         saved_seed, saved_rng = getattr(ctx, "_seed", None), getattr(ctx, "_rng", None)
-        saved_env = os.environ.get("TF_DETERMINISTIC_OPS")
-        was_deterministic = config.is_op_determinism_enabled()
-        os.environ["TF_DETERMINISTIC_OPS"] = "1"
-        config.enable_op_determinism()
         if light:
             ctx._seed, ctx._rng = seed, random.Random(seed)
         else:  # pragma: no cover - a TensorFlow whose eager context differs
@@ -323,18 +365,11 @@ class TensorFlowBackend(Backend):
                 ctx._seed, ctx._rng = saved_seed, saved_rng
             else:  # pragma: no cover
                 tf.random.set_seed(saved_seed)
-            if saved_env is None:
-                os.environ.pop("TF_DETERMINISTIC_OPS", None)
-            else:
-                os.environ["TF_DETERMINISTIC_OPS"] = saved_env
-            if not was_deterministic:
-                config.disable_op_determinism()
 
     def gradient_registry(self) -> dict | None:
         try:
-            from tensorflow.python.framework import ops as tf_ops
-
-            registry = tf_ops._gradient_registry._registry
+            registry = internals.resolve("tensorflow.python.framework.ops._gradient_registry")
+            registry = registry._registry
         except (ImportError, AttributeError):  # pragma: no cover - a TF without it
             return None
         return registry if isinstance(registry, dict) else None
@@ -359,7 +394,7 @@ class TensorFlowBackend(Backend):
 
     def fused_lstm(self, layer, sequences, initial_state):
         tf = self._tf()
-        from tensorflow.python.ops import rnn_grad  # noqa: F401  (registers the gradient)
+        internals.resolve("tensorflow.python.ops.rnn_grad")  # registers BlockLSTM's gradient
 
         h0, c0 = initial_state
         x = tf.transpose(sequences, [1, 0, 2])  # time major
@@ -421,25 +456,36 @@ class JaxBackend(Backend):
             os.environ["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{gpu_share:.3f}"
         return True
 
-    def gpu_count(self) -> int:
+    def _count_gpus(self) -> int:
         return len(self._gpus())
 
     def gpu_names(self) -> list[str]:
         return [d.device_kind for d in self._gpus()]
 
     def _gpus(self) -> list:
+        if not hasattr(self, "_gpu_list"):
+            self._gpu_list = self._find_gpus()
+        return self._gpu_list
+
+    def _find_gpus(self) -> list:
         import jax
 
-        if not self._initialised():
-            # The first question starts JAX's GPU client, which would take 75 % of each
-            # GPU here, in the process that only asked (a comparison's parent, before its
-            # workers). It allocates as it goes instead; a worker's share is set before.
-            os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-        with native_logs_silenced():
-            try:
+        # The first question starts JAX's GPU client, which would take 75 % of each GPU
+        # here, in the process that only asked (a comparison's parent, before its
+        # workers). It allocates as it goes instead: XLA reads the variable as its client
+        # starts, and the variable is put back as the caller had it right after. A
+        # worker's share is set before (configure_worker).
+        preallocate = os.environ.get("XLA_PYTHON_CLIENT_PREALLOCATE")
+        if not self._initialised() and preallocate is None:
+            os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+        try:
+            with native_logs_silenced():
                 return list(jax.devices("gpu"))
-            except RuntimeError:  # no GPU platform
-                return []
+        except RuntimeError:  # no GPU platform
+            return []
+        finally:
+            if preallocate is None:
+                os.environ.pop("XLA_PYTHON_CLIENT_PREALLOCATE", None)
 
 
 class TorchBackend(Backend):
@@ -468,7 +514,7 @@ class TorchBackend(Backend):
                 torch.cuda.set_per_process_memory_fraction(gpu_share, device)
         return True
 
-    def gpu_count(self) -> int:
+    def _count_gpus(self) -> int:
         import torch
 
         return torch.cuda.device_count() if torch.cuda.is_available() else 0
@@ -501,7 +547,7 @@ class TorchBackend(Backend):
         # Keras and PyTorch both order the gates i, f, c, o; PyTorch's weights are transposed
         # and it adds two biases, so the second is zero.
         params = [kernel.T.contiguous(), recurrent.T.contiguous(), bias, torch.zeros_like(bias)]
-        outputs, h_n, c_n = torch._VF.lstm(
+        outputs, h_n, c_n = internals.resolve("torch._VF.lstm")(
             x, (h0, c0), params, True, 1, 0.0, torch.is_grad_enabled(), False, True
         )
         h_n, c_n = h_n.squeeze(0), c_n.squeeze(0)

@@ -23,14 +23,13 @@ machine facts of :mod:`mnist_estimators._environment`.
 
 from __future__ import annotations
 
+import collections
 import contextlib
-import os
 import random
 import threading
 from collections.abc import Iterator
 
-import numpy as np
-
+from .. import _internals as internals
 from .._environment import cpu_model
 from .backends import (
     BACKENDS,
@@ -38,17 +37,16 @@ from .backends import (
     UnsupportedBackendError,
     configured_backend,
     native_logs_silenced,
+    quiet_native_import,
     tensorflow_hidden,
 )
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _load_keras():
     """Import Keras and scikeras for the configured backend; its :class:`Backend`."""
     wanted = configured_backend()
     try:
-        with native_logs_silenced(), tensorflow_hidden(wanted != "tensorflow"):
+        with quiet_native_import(), tensorflow_hidden(wanted != "tensorflow"):
             import keras
             from scikeras.wrappers import KerasClassifier
     except ImportError as exc:
@@ -83,14 +81,14 @@ __all__ = [
     "configure_threads",
     "configure_worker",
     "device_description",
+    "fresh_layer_names",
     "gpu_count",
     "gpu_visible",
     "keras",
+    "keras_predicting",
     "keras_training",
     "native_logs_silenced",
-    "one_batch_per_call",
-    "release_keras_state",
-    "reset_layer_names",
+    "own_process",
     "seeded",
     "start",
 ]
@@ -124,11 +122,33 @@ def configure_worker(threads: int | None, gpu_share: float | None = None) -> boo
 
 
 def start() -> None:
-    """Start the backend's runtime once, with its one-time notices silenced.
+    """Start the backend's runtime once.
 
-    Thread counts (:func:`configure_threads`) are fixed from here on.
+    Thread counts (:func:`configure_threads`) are fixed from here on. In the package's
+    own processes (:func:`own_process`) with a GPU, ops are made deterministic then.
     """
     BACKEND.start()
+    if _OWN_PROCESS["declared"] and not _OWN_PROCESS["applied"]:
+        _OWN_PROCESS["applied"] = True
+        if BACKEND.gpu_count():
+            BACKEND.deterministic()
+
+
+_OWN_PROCESS = {"declared": False, "applied": False}
+
+
+def own_process() -> None:
+    """Declare this process the package's own (a worker it started, its command line).
+
+    What may only be set for a whole process is set in such a process only, never in
+    a user's: with a GPU, every op deterministic (:meth:`~.backends.Backend.deterministic`,
+    TensorFlow's op determinism, which some GPU kernels need for the same result
+    twice), applied when the runtime starts. Not on a CPU: CPU fits give the same
+    result for the same seed without it (tested), and it changes TensorFlow's CPU
+    kernels' last bits, so a worker's fold would differ from the same fold fitted in
+    the user's process.
+    """
+    _OWN_PROCESS["declared"] = True
 
 
 def gpu_count() -> int:
@@ -154,130 +174,133 @@ def device_description() -> str:
     return f"GPU: {', '.join(names)}" if names else f"CPU: {cpu_model()}"
 
 
+class _PerThreadRandom:
+    """Keras' source of layer seeds, ``seed_generator.python_random``, made per thread.
+
+    Keras seeds every initializer and dropout layer built without a seed from Python's
+    global ``random`` module, which every thread shares. Installed once in its place
+    (:func:`_install_per_thread_random`), this object hands out the same functions:
+    those of a private ``random.Random(seed)`` in a thread inside :func:`seeded`, and
+    those of the global module everywhere else, as before. So a seeded build draws
+    the very sequence that ``random.seed(seed)`` would give, without touching the
+    global generator, and nothing another thread draws can come between its draws
+    (a Dask worker's event loop drew from it between Keras' draws: a fold's
+    accuracy 0.525 on a worker against 0.183 in this process, measured).
+    """
+
+    def __init__(self, shared):
+        self._shared = shared
+        self._local = threading.local()
+
+    def __getattr__(self, name: str):
+        private = getattr(self._local, "generator", None)
+        return getattr(private if private is not None else self._shared, name)
+
+
+def _install_per_thread_random() -> _PerThreadRandom:
+    seed_generator = internals.resolve("keras.src.random.seed_generator.python_random", module=True)
+    current = seed_generator.python_random
+    if not isinstance(current, _PerThreadRandom):
+        current = seed_generator.python_random = _PerThreadRandom(current)
+    return current
+
+
+_KERAS_RANDOM = _install_per_thread_random()
+
+#: Keras' per-thread global attributes that seeding sets (``keras.utils.set_random_seed``).
+_SEED_ATTRIBUTES = ("global_random_seed", "global_seed_generator")
+
+
 @contextlib.contextmanager
 def seeded(seed: int | None) -> Iterator[None]:
-    """Make Keras model building and training reproducible for ``seed``.
+    """Make Keras model building and training reproducible for ``seed``, in this thread.
 
-    ``None`` leaves the random state alone. An int seeds Python, NumPy, Keras'
-    own seed generator and what the backend draws from (TensorFlow's global
-    seed and op determinism, PyTorch's generator) for the duration; Python's,
-    NumPy's and the backend's states are restored after.
+    ``None`` leaves the random state alone. An int gives Keras, in this thread
+    only, a seed generator of its own and a private ``random.Random(seed)`` for
+    the seeds of the layers it builds (:class:`_PerThreadRandom`), and seeds what
+    the backend draws from (:meth:`~.backends.Backend.seeded`: TensorFlow's
+    global seed, PyTorch's generator), all restored after. Python's and NumPy's
+    global generators are never touched: the training data are shuffled by a
+    generator of the fit's own (:mod:`.data`).
     """
     start()
     if seed is None:
-        with native_logs_silenced():
-            yield
+        yield
         return
-    saved, saved_np = random.getstate(), np.random.get_state()  # noqa: NPY002 (Keras seeds the global one)
+    global_state = internals.resolve(
+        "keras.src.backend.common.global_state.set_global_attribute", module=True
+    )
+    saved = {name: global_state.get_global_attribute(name) for name in _SEED_ATTRIBUTES}
+    saved_random = getattr(_KERAS_RANDOM._local, "generator", None)
     try:
-        with native_logs_silenced(), BACKEND.seeded(seed), private_keras_seeds(seed):
-            _set_keras_seed(seed)
+        with BACKEND.seeded(seed):
+            global_state.set_global_attribute("global_random_seed", seed)
+            global_state.set_global_attribute("global_seed_generator", None)
+            _KERAS_RANDOM._local.generator = random.Random(seed)
             yield
     finally:
-        random.setstate(saved)
-        np.random.set_state(saved_np)  # noqa: NPY002
-
-
-def _set_keras_seed(seed: int) -> None:
-    """``keras.utils.set_random_seed(seed)`` but for the backend's part.
-
-    Keras' function also calls ``tf.random.set_seed`` whenever TensorFlow is
-    loaded, which empties TensorFlow's caches of optimised functions (a reused
-    compiled network was optimised again at each fit). The backend's own
-    :meth:`~.backends.Backend.seeded` seeds TensorFlow or PyTorch instead.
-    """
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-
-    global_state.set_global_attribute("global_random_seed", seed)
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
-    random.seed(seed)
-    np.random.seed(seed)  # noqa: NPY002 (Keras seeds the global one)
+        _KERAS_RANDOM._local.generator = saved_random
+        for name, value in saved.items():
+            global_state.set_global_attribute(name, value)
 
 
 @contextlib.contextmanager
-def private_keras_seeds(seed: int) -> Iterator[None]:
-    """Let Keras draw its layer seeds from a generator of its own, seeded with ``seed``.
+def fresh_layer_names() -> Iterator[None]:
+    """Count Keras' automatic layer names (``conv2d``, ``dense_1``, ...) afresh in the block.
 
-    Keras seeds every initializer and dropout layer built without a seed from
-    Python's global ``random`` module, which every thread of the process shares. A
-    Dask worker's event loop draws from it too (timer jitter), between Keras'
-    draws, so the same seed gave different networks there (measured: a fold's
-    accuracy 0.525 on a worker against 0.183 in this process). Inside this
-    context Keras draws from ``random.Random(seed)``: the very sequence that
-    ``random.seed(seed)`` gives, untouched by other threads.
+    So a network gets the same names in every fit. Keras keeps the counters in a
+    per-thread attribute of its global state; this thread's counters are put back
+    after, and nothing else of that state is touched (``clear_session`` would
+    replace all of it, in every thread: a dtype policy set by the user included).
     """
-    try:
-        from keras.src.random import seed_generator
-    except ImportError:  # pragma: no cover - a Keras without this module
-        yield
-        return
-    saved = seed_generator.python_random
-    seed_generator.python_random = random.Random(seed)
+    global_state = internals.resolve(
+        "keras.src.backend.common.global_state.set_global_attribute", module=True
+    )
+    saved = global_state.get_global_attribute("object_name_uids")
+    global_state.set_global_attribute("object_name_uids", collections.defaultdict(int))
     try:
         yield
     finally:
-        seed_generator.python_random = saved
+        global_state.set_global_attribute("object_name_uids", saved)
 
 
-def release_keras_state() -> None:
-    """Free Keras/TF global state left by earlier fits (graphs, name counters, caches).
-
-    Called when a fit compiles a network of its own while the pool of compiled
-    networks is full or off (:mod:`.reuse`), so that memory stays flat over the
-    dozens of fits of a cross-validation or grid search. Models that are already
-    fitted keep working: they own their variables and compiled functions (which
-    TensorFlow optimises again at their next call, its caches being emptied).
-    """
-    keras.backend.clear_session()  # free_memory=True: it runs gc.collect() itself
-
-
-def reset_layer_names() -> None:
-    """Restart Keras' automatic layer names (``conv2d``, ``conv2d_1``, ...), as ``clear_session`` does.
-
-    Before each fresh fit, so that a network gets the same names in every fit; it
-    keeps TensorFlow's caches and runs no garbage collection (0.2 s and 0.4 s of
-    a reused LSTM's fit, measured), unlike :func:`release_keras_state`.
-    """
-    from keras.src.backend.common import global_state
-
-    global_state.GLOBAL_STATE_TRACKER = threading.local()  # what clear_session resets first
-
-
-#: Serialises training in one process: Keras' global state (``clear_session``,
-#: TensorFlow's gradient registry) is shared by every thread.
-_TRAINING_LOCK = threading.RLock()
+#: Serialises the package's Keras work in one process, training and prediction alike:
+#: Keras' trainers and the backends' global generators (TensorFlow's seed, PyTorch's
+#: generator, which Keras' torch dropout and DataLoader draw from) are shared by every
+#: thread. A predict in one thread drew from PyTorch's generator while a fit in another
+#: was using it: threaded cross-validation scored [0.363, 0.397] against [0.363, 0.340]
+#: serially on PyTorch (measured), bit for bit the same once predicts took this lock.
+_KERAS_LOCK = threading.RLock()
+#: The name of versions <= 0.2.
+_TRAINING_LOCK = _KERAS_LOCK
 
 
 @contextlib.contextmanager
 def keras_training() -> Iterator[None]:
     """Run one Keras training call without leaking memory into the process.
 
-    On TensorFlow (:meth:`.backends.TensorFlowBackend.training_call`): each time Keras 3 traces a ``train_step`` on TensorFlow, the distribution
-    strategy's ``all_reduce`` is wrapped in ``tf.custom_gradient``, which adds a
-    uniquely named gradient function to a process-wide registry that nothing
-    ever empties (tensorflow/tensorflow#61791, keras-team/keras#20552). That
-    function closes over the whole traced training graph, so every fit leaves
-    about 6 MB (a tiny CNN) to 13 MB (a small LSTM) behind, and
-    ``clear_session()`` does not help. The entries are only read while a
-    gradient is being traced; once the training call returns they are dead
-    weight, so this context removes the ones it added.
+    On TensorFlow (:meth:`.backends.TensorFlowBackend.training_call`): each time Keras 3
+    traces a ``train_step`` on TensorFlow, the distribution strategy's ``all_reduce`` is
+    wrapped in ``tf.custom_gradient``, which adds a uniquely named gradient function to a
+    process-wide registry that nothing ever empties (tensorflow/tensorflow#61791,
+    keras-team/keras#20552). That function closes over the whole traced training graph,
+    so every fit leaves about 6 MB (a tiny CNN) to 13 MB (a small LSTM) behind, and
+    ``clear_session()`` does not help. The entries are only read while a gradient is
+    being traced; once the training call returns they are dead weight, so this context
+    removes the ones it added.
 
-    Training calls are serialised by a process-wide lock, because Keras' global
-    state is not thread safe. Processes (joblib's default ``loky`` backend, so
-    ``n_jobs`` in scikit-learn) still train in parallel.
+    Training and prediction are serialised by one process-wide lock (:data:`_KERAS_LOCK`).
+    Processes (joblib's default ``loky`` backend, so ``n_jobs`` in scikit-learn) still
+    train in parallel; threads give the serial results, bit for bit.
     """
     start()
-    with _TRAINING_LOCK, BACKEND.training_call():
+    with _KERAS_LOCK, BACKEND.training_call():
         yield
 
 
-_PREDICT_LOCK = threading.Lock()
-
-
 @contextlib.contextmanager
-def one_batch_per_call(model) -> Iterator[None]:
-    """Run ``model.predict`` one batch per call, whatever its ``steps_per_execution``.
+def keras_predicting(model) -> Iterator[None]:
+    """Run ``model.predict`` one batch per call, under the process's Keras lock.
 
     Keras' predict hands a traced function a Python list of ``steps_per_execution``
     batches, so every new number of batches (a predict of 7,000 images after one of
@@ -287,7 +310,8 @@ def one_batch_per_call(model) -> Iterator[None]:
     the model. The model's own ``steps_per_execution`` and predict function are put
     back afterwards, so ``model.predict`` called directly works as Keras made it.
     """
-    with _PREDICT_LOCK:
+    start()
+    with _KERAS_LOCK:
         saved = (model.steps_per_execution, model.predict_function)
         model.steps_per_execution = 1
         model.predict_function = getattr(model, "_one_batch_predict_function", None)
@@ -296,3 +320,7 @@ def one_batch_per_call(model) -> Iterator[None]:
         finally:
             model._one_batch_predict_function = model.predict_function
             model.steps_per_execution, model.predict_function = saved
+
+
+#: The name of versions <= 0.2.
+one_batch_per_call = keras_predicting

@@ -9,12 +9,17 @@ classifier (see :mod:`mnist_estimators.estimators._compat`) that
   every architecture and training choice can be tuned by ``GridSearchCV``;
 * records per-epoch loss, accuracy, validation metrics and wall time in
   ``history_`` and the total training time in ``fit_time_``;
-* reuses a compiled twin of its network when one is free in the process
-  (:mod:`mnist_estimators._keras.reuse`), bit for bit as a fresh build;
-* frees Keras' global state when it compiles a network of its own, and the gradient
-  functions TensorFlow registers for good while tracing a training step (see
-  :func:`mnist_estimators._keras.runtime.keras_training`), so memory stays flat over the
-  many fits of cross-validation and grid search.
+* inside the package's own loops (compare, search, explain), reuses a compiled twin of
+  its network when one is free in the process (:mod:`mnist_estimators._keras.reuse`),
+  bit for bit as a fresh build; anywhere else it compiles its own, so a ``model_``
+  the user holds never changes;
+* frees the gradient functions TensorFlow registers for good while tracing a training
+  step (see :func:`mnist_estimators._keras.runtime.keras_training`), so memory stays
+  flat over the many fits of cross-validation and grid search;
+* changes nothing of the caller's process state while it fits or predicts: no
+  environment variable, no global random generator of Python or NumPy, no warning
+  filter, no file descriptor, no logging level, no Keras setting (the user guide's
+  "What the package does in your process" lists what is set once, and where).
 """
 
 from __future__ import annotations
@@ -33,16 +38,16 @@ from sklearn.utils.validation import _num_samples, check_consistent_length, colu
 
 from .. import _clock
 from .._keras.callbacks import EpochTimer
+from .._keras.data import SeededArrays
 from .._keras.layers import Standardize
 from .._keras.reuse import reusable_network
 from .._keras.runtime import (
     BACKEND,
     KerasClassifier,
+    fresh_layer_names,
     keras,
+    keras_predicting,
     keras_training,
-    native_logs_silenced,
-    one_batch_per_call,
-    reset_layer_names,
     seeded,
 )
 from .._keras.schedules import set_cosine_schedule
@@ -477,8 +482,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             # scikit-learn's convention: a RandomState is the generator, consumed by each fit.
             # (scikeras drew randint(low=1) from a copy of it: always 0, whatever its state.)
             self._random_state = int(self.random_state.randint(np.iinfo(np.int32).max))
-        reset_layer_names()  # the same names in every build
-        with seeded(self._random_state):  # every seed Keras draws comes from this one
+        # Every seed Keras draws comes from this one; the same layer names in every build.
+        with seeded(self._random_state), fresh_layer_names():
             sample = to_layout(
                 np.empty((1, self.n_features_in_)), self.image_shape_, self._input_layout()
             )
@@ -600,18 +605,18 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                     restore_best_weights=True,
                 )
             )
+        # Shuffled by the fit's own generator, never NumPy's global one (see .data).
+        data = SeededArrays(
+            X, y, sample_weight, batch_size=self.batch_size_, seed=self._random_state
+        )
         with seeded(self._random_state):
             hist = self.model_.fit(
-                X,
-                y,
-                sample_weight=sample_weight,
-                batch_size=self.batch_size_,
+                data,
                 epochs=initial_epoch + epochs,
                 initial_epoch=initial_epoch,
                 validation_data=val,
                 callbacks=callbacks,
                 verbose=self.verbose,
-                shuffle=True,
             )
         if not warm_start or initial_epoch == 0 or not hasattr(self, "history_"):
             self.history_ = {}
@@ -657,7 +662,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         pad = -n % self._predict_row_multiple
         if pad:
             X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), dtype=X.dtype)])
-        with native_logs_silenced(), one_batch_per_call(self.model_):
+        with keras_predicting(self.model_):
             out = self.model_.predict(X, batch_size=self._predict_batch_size, verbose=0)
         return out[:n]
 

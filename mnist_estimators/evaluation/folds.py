@@ -9,7 +9,9 @@ cross-validation fold or the refit on all training data followed by the test.
 ``cross_validate`` with :data:`~mnist_estimators.evaluation.scoring.COMPARISON_SCORING`,
 the refit through the same scorers (:func:`test_record`). :func:`run_all` runs
 the tasks that a store has not finished yet, where :mod:`.parallel` sends them,
-and saves each record as it arrives.
+and saves each record as it arrives. Each task runs inside the package's own loop
+(:func:`~mnist_estimators._keras.reuse.package_loop`): its fits may reuse the
+compiled networks of earlier tasks, which no user can reach.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 from tqdm.auto import tqdm
 
+from .._keras.reuse import empty_pool, package_loop
 from ..estimators.pipelines import ImagePipeline
 from .errors import FoldsError
 from .parallel import run_tasks, run_with_threads
@@ -206,6 +209,22 @@ def evaluate(task: Task, X, y, X_test, y_test, models: dict, monitor: bool) -> d
     return {"model": task.model, "seed": task.seed, "fold": task.fold, **record}
 
 
+class _InPackageLoop:
+    """``func`` run inside :func:`~mnist_estimators._keras.reuse.package_loop`.
+
+    A task's estimators are the runner's own clones and only its record leaves it, so
+    its fits may reuse the compiled networks of the tasks before it in the same
+    process. Picklable, for the worker processes.
+    """
+
+    def __init__(self, func: Callable):
+        self.func = func
+
+    def __call__(self, *args):
+        with package_loop():
+            return self.func(*args)
+
+
 def run_all(
     tasks: Iterable[Task],
     shared: tuple,
@@ -263,11 +282,12 @@ def run_all(
         disable=None if progress else True,  # None: only on a terminal, never into logs
         dynamic_ncols=True,
     )
+    task_func = _InPackageLoop(func or evaluate)
     try:
         if threads is None:
-            results = run_tasks(func or evaluate, todo, shared, n_jobs=n_jobs, scheduler=scheduler)
+            results = run_tasks(task_func, todo, shared, n_jobs=n_jobs, scheduler=scheduler)
         else:
-            results = run_with_threads(func or evaluate, todo, shared, threads=threads)
+            results = run_with_threads(task_func, todo, shared, threads=threads)
         for record in results:
             # At once, atomically: a kill loses only the tasks in flight.
             records.append(
@@ -276,4 +296,5 @@ def run_all(
             bar.update()
     finally:
         bar.close()
+        empty_pool()  # this process's networks of the run (a worker keeps its own)
     return records
