@@ -547,7 +547,8 @@ class TorchBackend(Backend):
         # Keras and PyTorch both order the gates i, f, c, o; PyTorch's weights are transposed
         # and it adds two biases, so the second is zero.
         params = [kernel.T.contiguous(), recurrent.T.contiguous(), bias, torch.zeros_like(bias)]
-        outputs, h_n, c_n = internals.resolve("torch._VF.lstm")(
+        fused = internals.resolve("torch._VF.lstm", module=True).lstm  # looked up at each call
+        outputs, h_n, c_n = fused(
             x, (h0, c0), params, True, 1, 0.0, torch.is_grad_enabled(), False, True
         )
         h_n, c_n = h_n.squeeze(0), c_n.squeeze(0)
