@@ -58,7 +58,7 @@ _STATS = {"reused": 0, "compiled": 0}
 #: How many package loops the current thread is inside.
 _LOOPS = threading.local()
 #: A compiled network is collected every this many fresh compiles (see _collect_garbage).
-COLLECT_EVERY = 2
+COLLECT_EVERY = 4
 _COMPILES_SINCE_COLLECT = [0]
 
 
@@ -199,9 +199,10 @@ def _collect_garbage() -> None:
     holds megabytes of native memory behind few Python objects, so the collector's
     own schedule (by object counts) let dropped networks pile up: +60 MB (CNN) and
     +68 MB (LSTM) of resident memory over 8 fits of tiny networks, measured, where
-    collecting once per fit kept it flat. A collection costs about 0.25 s in a
-    process with TensorFlow loaded (400,000 tracked objects), so it runs every
-    second compile, not at each. It changes no setting of the collector.
+    collecting every fourth compile kept it within 14 MB. A collection costs 0.25 s
+    (a small script with TensorFlow loaded, 400,000 tracked objects) to 0.6 s (the
+    benchmark harness's process), so it runs every fourth compile, not at each:
+    at most a few dropped networks wait for it. It changes no setting of the collector.
     """
     with _LOCK:
         _COMPILES_SINCE_COLLECT[0] += 1
