@@ -37,7 +37,12 @@ from .evaluation.errors import (
 from .evaluation.experiment_grid import (
     BATCH_SIZES,
     EXPERIMENTS,
+    FULL_GRID_FROM,
+    PROCESSES,
+    QUICK_BATCH_SIZES,
     ROTATIONS,
+    SCHEDULES,
+    SEEDS,
     SHIFTS,
     THREADS,
     TRAIN_SIZES,
@@ -118,6 +123,10 @@ def _parse_value(text: str):
         except ValueError:
             pass
     return text.strip()
+
+
+def _int_list_or_auto(text: str) -> list[int] | str:
+    return "auto" if text.strip() == "auto" else _int_list(text)
 
 
 def _int_list(text: str) -> list[int]:
@@ -285,7 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
         "transposed images; b: shifted and rotated test images; c: learning curves; d: "
         "training speed with 1 and 2 threads at batch 16-512; e: calibration) and write "
         "report.md and a self-contained report.html with each claim's verdict to --out. "
-        "Resumable: run the same command again after a kill.",
+        "Resumable: run the same command again after a kill. Every verdict rests on "
+        "at least 5 replicates (training seeds; processes for the speed experiment), "
+        "with Holm's correction over the primary endpoints. To shrink a quick run: "
+        "--seeds 2 --processes 2 --batch-sizes 128 --train-sizes 500,2000 (its verdicts "
+        "are then all inconclusive), or leave experiments out with --experiments.",
     )
     _data_args(e)
     e.add_argument(
@@ -307,8 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--seeds",
         type=_positive_int,
-        default=3,
-        help="training seeds (each draws its own permutation and subsets; default: 3)",
+        default=SEEDS,
+        help=f"training seeds (each draws its own permutation and subsets; verdicts need "
+        f"at least 5; default: {SEEDS})",
     )
     e.add_argument(
         "--train-sizes",
@@ -319,11 +333,21 @@ def build_parser() -> argparse.ArgumentParser:
         "the training data are left out)",
     )
     e.add_argument(
+        "--schedules",
+        nargs="+",
+        choices=SCHEDULES,
+        default=list(SCHEDULES),
+        help="learning-curve budgets: 'steps' (the same optimizer steps at every size: the "
+        "verdict's) and 'epochs' (the same epochs at every size); default: both",
+    )
+    e.add_argument(
         "--batch-sizes",
-        type=_int_list,
-        default=list(BATCH_SIZES),
+        type=_int_list_or_auto,
+        default="auto",
         metavar="B1,B2",
-        help=f"batch sizes of the speed experiment (default: {','.join(map(str, BATCH_SIZES))})",
+        help=f"batch sizes of the speed experiment (default: {','.join(map(str, BATCH_SIZES))} "
+        f"from {FULL_GRID_FROM:,} training images on, else "
+        f"{','.join(map(str, QUICK_BATCH_SIZES))})",
     )
     e.add_argument(
         "--threads",
@@ -339,11 +363,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="images per timed epoch in the speed experiment (default: 4096)",
     )
     e.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=PROCESSES,
+        help="replicates of the speed experiment: fresh processes per thread count, each "
+        f"measuring every network and batch size (verdicts need 5; default: {PROCESSES})",
+    )
+    e.add_argument(
         "--repeats",
         type=_positive_int,
-        default=5,
-        help="timed epochs per point of the speed experiment; the report quotes medians "
-        "(default: 5)",
+        default=3,
+        help="timed epochs per point in each process; the process's rate is their median "
+        "(default: 3)",
     )
     e.set_defaults(cv=2)
     d = sub.add_parser("datasets", help="list data sets, where they are found, sample counts")
@@ -545,9 +576,11 @@ def cmd_explain(args) -> int:
         seeds=args.seeds,
         random_state=args.random_state,
         train_sizes=args.train_sizes,
+        schedules=args.schedules,
         batch_sizes=args.batch_sizes,
         threads=args.threads,
         throughput_images=args.throughput_images,
+        processes=args.processes,
         repeats=args.repeats,
         shifts=SHIFTS,
         rotations=ROTATIONS,

@@ -34,6 +34,8 @@ fresh process per thread count, on nothing else's time.
 
 from __future__ import annotations
 
+import base64
+import math
 from collections.abc import Sequence
 from functools import partial
 
@@ -43,6 +45,7 @@ from sklearn.model_selection import learning_curve
 from sklearn.pipeline import Pipeline
 
 from .. import _clock
+from .._files import prepare_output_folder, write_json
 from ..estimators.transforms import (
     ImageRotator,
     ImageShifter,
@@ -54,7 +57,12 @@ from .compare import resolve_seeds, run_setup
 from .experiment_grid import (
     BATCH_SIZES,
     EXPERIMENTS,
+    FULL_GRID_FROM,
+    PROCESSES,
+    QUICK_BATCH_SIZES,
     ROTATIONS,
+    SCHEDULES,
+    SEEDS,
     SHIFTS,
     THREADS,
     TRAIN_SIZES,
@@ -64,12 +72,14 @@ from .folds import Task, run_all, seeded_model
 from .parallel import usable_cores
 from .scoring import final_step
 from .store import RecordStore, digest, run_config
+from .verdicts import analysis_plan
 
 __all__ = [
     "BATCH_SIZES",
     "CONDITIONS",
     "EXPERIMENTS",
     "ROTATIONS",
+    "RUN_FILE",
     "SHIFTS",
     "TRAIN_SIZES",
     "calibration",
@@ -79,6 +89,10 @@ __all__ = [
     "robustness",
     "spatial_structure",
 ]
+
+#: The file in an explanation's output folder that names its run (networks, configuration
+#: and test labels): with the records beside it, it rebuilds the report.
+RUN_FILE = "explain.json"
 
 #: Experiment a's input conditions: name -> the transformer put in front of the network
 #: (its ``random_state`` is the training seed: a new fixed permutation per seed).
@@ -113,10 +127,29 @@ def condition_model(model, condition: str):
 
 
 # -- the task functions (they run in the workers) ------------------------------------
-def _confidences(estimator, X_test) -> tuple[np.ndarray, np.ndarray]:
-    """Predictions and the predicted class's probability, from one predict_proba."""
+def _predict(estimator, X_test) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predictions, the predicted class's probability, and every probability (one predict_proba)."""
     proba = np.asarray(estimator.predict_proba(X_test))
-    return estimator.classes_[proba.argmax(1)], proba.max(1)
+    return estimator.classes_[proba.argmax(1)], proba.max(1), proba
+
+
+def encode_proba(proba: np.ndarray) -> dict:
+    """Probabilities as float16 bytes in base64 (a tenth of their size as JSON numbers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> decode_proba(encode_proba(np.array([[0.25, 0.75]]))).tolist()
+    [[0.25, 0.75]]
+    """
+    data = np.ascontiguousarray(proba, dtype="<f2")
+    return {"shape": list(data.shape), "float16_base64": base64.b64encode(data.tobytes()).decode()}
+
+
+def decode_proba(stored: dict) -> np.ndarray:
+    """The probabilities of :func:`encode_proba`, as float32."""
+    data = np.frombuffer(base64.b64decode(stored["float16_base64"]), dtype="<f2")
+    return data.reshape(stored["shape"]).astype(np.float32)
 
 
 def refit_and_probe(task: Task, X, y, X_test, y_test, models: dict, probe_set: dict) -> dict:
@@ -126,7 +159,7 @@ def refit_and_probe(task: Task, X, y, X_test, y_test, models: dict, probe_set: d
     start = _clock.now()
     model.fit(X, y)
     fit_time = _clock.now() - start
-    pred, conf = _confidences(model, X_test)
+    pred, conf, proba = _predict(model, X_test)
     record = {
         "model": task.model,
         "seed": task.seed,
@@ -137,7 +170,10 @@ def refit_and_probe(task: Task, X, y, X_test, y_test, models: dict, probe_set: d
         "predictions": pred.tolist(),
         "confidence": np.round(conf, 6).tolist(),
     }
-    if split_model_name(task.model)[1] == ORIGINAL and probe_set:
+    original = split_model_name(task.model)[1] == ORIGINAL
+    if original:  # every probability, for the calibration to be rebuilt from the records
+        record["proba"] = encode_proba(proba)
+    if original and probe_set:
         record["probes"] = {
             name: model.predict(clone(t).fit_transform(X_test)).tolist()
             for name, t in probe_set.items()
@@ -145,20 +181,59 @@ def refit_and_probe(task: Task, X, y, X_test, y_test, models: dict, probe_set: d
     return record
 
 
-def learning_point(task: Task, X_all, y_all, n_pool: int, models: dict) -> dict:
+def _epochs_parameter(estimator) -> str | None:
+    """The parameter name of the network's ``epochs`` (``"cnnclassifier__epochs"``), if any."""
+    names = [k for k in estimator.get_params() if k == "epochs" or k.endswith("__epochs")]
+    return names[-1] if names else None
+
+
+def batch_size_at(estimator, n: int) -> int | None:
+    """The batch size the network trains with on ``n`` images ("auto" resolved), if it has one."""
+    final = clone(final_step(estimator))
+    if not hasattr(final, "_resolve_training"):
+        return None
+    final._resolve_training(n)
+    return int(final.batch_size_)
+
+
+def optimizer_steps(estimator, n: int, epochs: int | None = None) -> int | None:
+    """Optimizer steps of ``epochs`` epochs (the estimator's own by default) on ``n`` images."""
+    batch = batch_size_at(estimator, n)
+    key = _epochs_parameter(estimator)
+    if batch is None or key is None:
+        return None
+    epochs = estimator.get_params()[key] if epochs is None else epochs
+    return int(epochs) * math.ceil(n / batch)
+
+
+def learning_point(task: Task, X_all, y_all, n_pool: int, models: dict, steps: dict) -> dict:
     """Experiment c: one point of one learning curve, by scikit-learn's ``learning_curve``.
 
     The training images are the first ``size`` of the ``n_pool`` training images in
     the seed's random order; the test images are the rest of ``X_all`` (the test set).
+    The ``"epochs"`` schedule trains the network's own number of epochs at every size;
+    the ``"steps"`` schedule trains every size for ``steps[network]`` optimizer steps
+    (the steps of the network's own epochs on all ``n_pool`` images), as near as whole
+    epochs allow: so a point measures what more data gives, not a longer training.
     """
-    network, size = task.model.rsplit(" @", 1)
+    network, point = task.model.rsplit(" @", 1)
+    size, schedule = point.split(" ")
+    size = int(size)
+    model = seeded_model(models[network], task.seed)
+    key = _epochs_parameter(model)
+    batch = batch_size_at(model, size)
+    epochs = model.get_params()[key] if key else None
+    if schedule == "steps" and key is not None and batch is not None:
+        per_epoch = math.ceil(size / batch)
+        epochs = max(1, round(steps[network] / per_epoch))
+        model.set_params(**{key: epochs})
     order = np.random.RandomState(task.seed).permutation(n_pool)
     split = [(order, np.arange(n_pool, len(y_all)))]
     sizes, train, test, fit_times, _ = learning_curve(
-        seeded_model(models[network], task.seed),
+        model,
         X_all,
         y_all,
-        train_sizes=[int(size)],
+        train_sizes=[size],
         cv=split,
         scoring="accuracy",
         shuffle=False,
@@ -170,7 +245,10 @@ def learning_point(task: Task, X_all, y_all, n_pool: int, models: dict) -> dict:
         "seed": task.seed,
         "fold": None,
         "network": network,
+        "schedule": schedule,
         "n_train": int(sizes[0]),
+        "epochs": None if epochs is None else int(epochs),
+        "steps": None if batch is None or epochs is None else int(epochs) * math.ceil(size / batch),
         "train_accuracy": float(train[0, 0]),
         "test_accuracy": float(test[0, 0]),
         "fit_time": float(fit_times[0, 0]),
@@ -180,7 +258,9 @@ def learning_point(task: Task, X_all, y_all, n_pool: int, models: dict) -> dict:
 def measure_throughput(task: Task, X, y, models: dict, repeats: int) -> dict:
     """Experiment d: training images per second of one network at one batch size, in
     this process's threads: one untimed fit (it builds and traces the network), then
-    ``repeats`` timed one-epoch fits of the reused network on the same images.
+    ``repeats`` timed one-epoch fits of the reused network on the same images. The
+    process is the replicate (``r`` in the task's name): each process measures every
+    network and batch size once.
 
     ``images_per_s`` divides by the epoch's own time (Keras' epoch, timed by
     :class:`~mnist_estimators.EpochTimer`): the network's training, what claim 3 is
@@ -190,8 +270,8 @@ def measure_throughput(task: Task, X, y, models: dict, repeats: int) -> dict:
     profile; cause inside Keras or TensorFlow not isolated), which made wall-clock
     rates fall into levels near 1,500 and 3,000 images/s whatever the network.
     """
-    network, batch, threads = task.model.rsplit(" ", 2)
-    batch, threads = int(batch[1:]), int(threads[1:])
+    network, batch, threads, replicate = task.model.rsplit(" ", 3)
+    batch, threads, replicate = int(batch[1:]), int(threads[1:]), int(replicate[1:])
     est = seeded_model(models[network], task.seed)
     final = final_step(est)
     final.set_params(batch_size=batch, epochs=1, verbose=0)
@@ -209,6 +289,7 @@ def measure_throughput(task: Task, X, y, models: dict, repeats: int) -> dict:
         "network": network,
         "batch_size": batch,
         "threads": threads,
+        "replicate": replicate,
         "images_per_s": epoch_rates,
         "fit_images_per_s": fit_rates,
     }
@@ -255,13 +336,15 @@ def explain(
     y_test,
     *,
     experiments: Sequence[str] = tuple(EXPERIMENTS),
-    seeds=3,
+    seeds=SEEDS,
     random_state: int | None = 0,
     train_sizes: Sequence[int] = TRAIN_SIZES,
-    batch_sizes: Sequence[int] = BATCH_SIZES,
+    schedules: Sequence[str] = SCHEDULES,
+    batch_sizes: Sequence[int] | str = "auto",
     threads: Sequence[int] = THREADS,
     throughput_images: int = 4096,
-    repeats: int = 5,
+    processes: int = PROCESSES,
+    repeats: int = 3,
     shifts: Sequence[int] = SHIFTS,
     rotations: Sequence[int] = ROTATIONS,
     n_jobs: int | None = None,
@@ -283,22 +366,35 @@ def explain(
         The test set every experiment tests on.
     experiments : sequence of str, default=all five
         Names of :data:`EXPERIMENTS` or their letters, e.g. ``("spatial", "d")``.
-    seeds : int or list of int, default=3
+    seeds : int or list of int, default=5
         Training seeds (an int n: ``random_state, random_state + 1, ...``). Each
         seed also draws experiment a's permutations and experiment c's subsets.
+        Verdicts need at least 5 (:data:`~.verdicts.MIN_REPLICATES`): with fewer,
+        every endpoint is described but called inconclusive.
     random_state : int, default=0
         First seed when ``seeds`` is an int.
     train_sizes : sequence of int, default=TRAIN_SIZES
         Experiment c's training sizes; sizes above ``len(y)`` are left out (and
         ``len(y)`` itself added).
-    batch_sizes, threads : sequence of int
-        Experiment d's grid.
+    schedules : sequence of {"steps", "epochs"}, default=("steps", "epochs")
+        Experiment c's training budgets: the same number of optimizer steps at every
+        size (the primary endpoint's, when it ran), and the network's own epochs at
+        every size.
+    batch_sizes : sequence of int or "auto", default="auto"
+        Experiment d's batch sizes; "auto": ``BATCH_SIZES`` from
+        ``FULL_GRID_FROM`` (20,000) training images on, else ``QUICK_BATCH_SIZES``
+        (32, 128, 512), so that a quick run stays quick.
+    threads : sequence of int
+        Experiment d's thread counts.
     throughput_images : int, default=4096
         Images per timed epoch in experiment d.
-    repeats : int, default=5
-        Timed fits per point of experiment d (the report quotes medians: on the
-        2-core test machines, about one fit in four or five stalled for about 1.3 s
-        inside TensorFlow's execution, at random).
+    processes : int, default=5
+        Experiment d's replicates: fresh processes per thread count, each measuring
+        every network and batch size (the unit of its tests; verdicts need 5).
+    repeats : int, default=3
+        Timed epochs per point in each process (their median is the process's
+        rate: on the 2-core test machines, about one fit in four or five stalled
+        for about 1.3 s inside TensorFlow's execution, at random).
     shifts, rotations : sequence of int
         Experiment b's shifts (pixels, applied along x and along y) and rotations (degrees).
     n_jobs, scheduler
@@ -307,7 +403,10 @@ def explain(
         one process per thread count.
     out_dir : str or Path, default=None
         Folder of the resumable records (``refits/``, ``learning/``, ``parallel/``);
-        the same call with the same folder skips finished work.
+        the same call with the same folder skips finished work. The analysis plan is
+        stored in each part's configuration before any training, and
+        ``explain.json`` (:data:`RUN_FILE`) at the end: with the records, it
+        rebuilds the report (``mnist-estimators report``).
     progress : bool, default=True
         Progress bars, when standard error is a terminal.
     setup : dict, default=None
@@ -332,15 +431,23 @@ def explain(
     """
     X, y, X_test, y_test = _check_inputs(models, X, y, X_test, y_test)
     wanted = _experiments(experiments)
+    schedules = _schedules(schedules)
     start = _clock.now()
     seed_list = resolve_seeds(seeds, random_state)
     records: dict[str, list] = {}
     run = {"n_jobs": n_jobs, "scheduler": scheduler, "progress": progress}
+    plan = analysis_plan()
+    if isinstance(batch_sizes, str):
+        if batch_sizes != "auto":
+            raise ValueError(f"batch_sizes must be a list of ints or 'auto', got {batch_sizes!r}.")
+        batch_sizes = BATCH_SIZES if len(y) >= FULL_GRID_FROM else QUICK_BATCH_SIZES
+    batch_sizes = [int(b) for b in batch_sizes]
 
     if "parallel" in wanted:  # first, alone: nothing else may share its cores
         records["parallel"] = _run_parallel(
-            models, X, y, batch_sizes, threads, throughput_images, repeats, out_dir, progress
-        )
+            models, X, y, batch_sizes, threads, throughput_images, processes, repeats,
+            out_dir, progress, plan,
+        )  # fmt: skip
     conditions = [ORIGINAL] * bool({"robustness", "calibration"} & set(wanted))
     if "spatial" in wanted:
         conditions = list(CONDITIONS)
@@ -354,6 +461,7 @@ def explain(
         config = {
             **run_config(refit_models, X, y, X_test, y_test, "refit", False),
             "probes": list(probe_set),
+            "plan": plan,
         }
         tasks = [Task(name, s) for s in seed_list for name in refit_models]
         shared = (X, y, X_test, y_test, refit_models, probe_set)
@@ -365,13 +473,21 @@ def explain(
             func=refit_and_probe,
             **run,
         )
+    steps = {}
     if "learning" in wanted:
         sizes = sorted({int(s) for s in train_sizes if 10 <= s < len(y)} | {len(y)})
         X_all, y_all = np.concatenate([X, X_test]), np.concatenate([y, y_test])
+        steps = {net: optimizer_steps(m, len(y)) for net, m in models.items()}
         config = {**run_config(models, X, y, X_test, y_test, "learning_curve", False)}
-        config["train_sizes"] = sizes
-        tasks = [Task(f"{net} @{n}", s) for s in seed_list for n in sizes for net in models]
-        shared = (X_all, y_all, len(y), models)
+        config |= {"train_sizes": sizes, "schedules": schedules, "steps": steps, "plan": plan}
+        # On all the training images, the steps schedule is the network's own epochs: that
+        # point is fitted once, under "epochs", and stands for both (Explanation._learning).
+        tasks = [
+            Task(f"{net} @{n} {schedule}", s)
+            for schedule in schedules for s in seed_list for n in sizes for net in models
+            if not (schedule == "steps" and n == len(y) and "epochs" in schedules)
+        ]  # fmt: skip
+        shared = (X_all, y_all, len(y), models, steps)
         records["learning"] = run_all(
             tasks, shared, _store(out_dir, "learning", config), desc="learning curves",
             func=learning_point, **run,
@@ -387,34 +503,64 @@ def explain(
         "test_data": digest(X_test, y_test),
         "n_train": len(y),
         "n_test": len(y_test),
+        "plan": plan,
+        "shifts": [int(v) for v in shifts],
+        "rotations": [float(v) for v in rotations],
+        "train_sizes": sorted({int(s) for s in train_sizes if 10 <= s < len(y)} | {len(y)}),
+        "schedules": schedules,
+        "steps": steps,
+        "batch_sizes": batch_sizes,
+        "threads": [int(k) for k in threads],
+        "processes": int(processes),
         "repeats": int(repeats),
         "throughput_images": min(int(throughput_images), len(y)),
         "cores": usable_cores(),
         "setup": run_setup(call, start, setup),
     }
+    if out_dir is not None:
+        write_json(
+            prepare_output_folder(out_dir) / RUN_FILE,
+            {"names": list(models), "config": config, "y_test": y_test.tolist()},
+        )
     return Explanation.from_records(records, list(models), y_test, config)
 
 
-def _run_parallel(models, X, y, batch_sizes, threads, n_images, repeats, out_dir, progress):
-    """Experiment d: every (network, batch, threads) point, one process per thread count."""
+def _schedules(schedules) -> list[str]:
+    names = [schedules] if isinstance(schedules, str) else list(schedules)
+    bad = [s for s in names if s not in SCHEDULES]
+    if bad or not names:
+        raise ValueError(f"schedules must be among {list(SCHEDULES)}, got {schedules!r}.")
+    return list(dict.fromkeys(names))
+
+
+def _run_parallel(
+    models, X, y, batch_sizes, threads, n_images, processes, repeats, out_dir, progress, plan
+):
+    """Experiment d: ``processes`` replicates, each a fresh process per thread count
+    measuring every (network, batch size); replicate after replicate, so that a drift
+    of the machine's speed spreads over all conditions."""
     n = min(int(n_images), len(y))
     X, y = X[:n], y[:n]
     config = {
         **run_config(models, X, y, None, None, "throughput", False),
         "repeats": int(repeats),
         "cores": usable_cores(),
-        # Rates per Keras epoch (since 0.2.0's first explain runs, which timed whole fits).
-        "rate": "images per second of the timed epoch",
+        # Declared before the run: the rate and its replicate.
+        "rate": "images per second of the timed epoch; a process's rate is the median of its epochs",
+        "replicate": "a fresh process per thread count, measuring every network and batch size",
+        "plan": plan,
     }
     store = _store(out_dir, "parallel", config)
     func = partial(measure_throughput, repeats=repeats)
     records = []
-    for k in threads:  # one fresh process per thread count
-        tasks = [Task(f"{net} b{b} t{k}", 0) for b in batch_sizes for net in models]
-        records += run_all(
-            tasks, (X, y, models), store, progress=progress,
-            desc=f"throughput, {k} thread(s)", func=func, threads=k,
-        )  # fmt: skip
+    for r in range(int(processes)):
+        for k in threads:  # one fresh process per thread count and replicate
+            tasks = [Task(f"{net} b{b} t{k} r{r}", 0) for b in batch_sizes for net in models]
+            records += run_all(
+                tasks, (X, y, models), store, progress=progress,
+                desc=f"throughput, process {r + 1}/{processes}, {k} thread(s)", func=func,
+                threads=k,
+            )  # fmt: skip
     return records
 
 

@@ -1,9 +1,14 @@
-"""What the explanation experiments measured (:mod:`.experiments`), as tables and tests.
+"""What the explanation experiments measured (:mod:`.experiments`), as tables, effects and verdicts.
 
-:class:`Explanation` is built from the experiments' records alone, so a resumed
-run gives the same object as an uninterrupted one. The tests compare the first
-two models (the CNN and the LSTM): each is one of :mod:`.stats`, run on the
-records' predictions here, never in the workers.
+:class:`Explanation` is built from the experiments' records alone, so a resumed run
+(or the records committed beside a report) gives the same object as an uninterrupted
+one. It compares the first two models (the CNN and the LSTM). The unit of inference
+is the replicate: each primary endpoint (:data:`~.verdicts.ENDPOINTS`) is one effect
+per training seed (or per measuring process, for throughput), computed from the
+records' predictions here, never in the workers; :func:`~.verdicts.decide` turns them
+into :class:`~.verdicts.Verdict` objects. The rest of each grid is described with
+intervals over the replicates (:attr:`Explanation.secondary`), without verdicts. The
+per-image tests of :attr:`Explanation.spatial_tests` describe one seed each.
 """
 
 from __future__ import annotations
@@ -13,13 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .stats import (
-    drop_difference_test,
-    expected_calibration_error,
-    finding_across_seeds,
-    mcnemar_test,
-    paired_seed_ttest,
-)
+from .stats import ALPHA, drop_difference_test, expected_calibration_error, mcnemar_test
+from .verdicts import ENDPOINTS, decide, describe
 
 __all__ = ["ORIGINAL", "SEPARATOR", "Explanation", "model_name", "split_model_name"]
 
@@ -58,38 +58,49 @@ def _probe_point(name: str) -> tuple[str, float]:
 
 @dataclass
 class Explanation:
-    """The explanation experiments' results: one table per experiment and the tests.
+    """The explanation experiments' results: tables, effects, verdicts and descriptions.
 
     Attributes
     ----------
     names : list of str
-        The networks; tests compare ``names[0]`` with ``names[1]``.
+        The networks; ``names[0]`` (a) is compared with ``names[1]`` (b).
+    config : dict
+        Experiments, seeds, data fingerprints, the analysis plan and the run's setup.
     spatial : DataFrame
         Experiment a: ``network, condition, seed, accuracy, fit_time``.
     spatial_tests : DataFrame
-        Per condition and seed: each network's drop from the original
-        condition, the difference-in-drops test, and McNemar's test of the two
-        networks under the condition.
-    robustness, robustness_tests : DataFrame
+        Per condition and seed, the per-image tests of that one seed: each network's
+        drop from the original condition and the paired t-test over test images of
+        their difference; McNemar's test of the two networks under the condition.
+    robustness : DataFrame
         Experiment b: ``network, seed, probe, amount, accuracy`` (amount 0 is the
-        untouched test set); at every point and seed, McNemar's test of the two
-        networks (``difference``, ``p_value``) and the test of what the change
-        costs each (``drop_*``, ``drop_difference``, ``drop_p``).
-    learning, learning_tests : DataFrame
-        Experiment c: ``network, seed, n_train, train_accuracy, test_accuracy,
-        fit_time`` and per size the paired t-test over seeds.
-    throughput, speedups : DataFrame
-        Experiment d: ``network, batch_size, threads, repeat, images_per_s`` (per timed
-        epoch), ``fit_images_per_s`` (per whole fit) and per
-        network and batch the median images/s per thread count and the speedup.
-    parallel_test : dict or None
-        Paired t-test of the two networks' log speedups over batch sizes.
+        untouched test set).
+    learning : DataFrame
+        Experiment c: ``network, schedule, seed, n_train, epochs, steps,
+        train_accuracy, test_accuracy, fit_time``; ``schedule`` is ``"steps"`` (every
+        size trained for the same number of optimizer steps) or ``"epochs"`` (the
+        same number of epochs at every size).
+    throughput : DataFrame
+        Experiment d: ``network, batch_size, threads, replicate, repeat,
+        images_per_s`` (per timed epoch) and ``fit_images_per_s`` (per whole fit);
+        ``replicate`` is the measuring process.
+    rates : DataFrame
+        Experiment d per process: ``network, batch_size, threads, replicate,
+        images_per_s`` (the median of its timed epochs).
+    speedups : DataFrame
+        Per network and batch size: the median images/s over processes per thread
+        count, and their ratio (for the figure).
     calibration : DataFrame
         Experiment e: ``network, seed, accuracy, mean_confidence, ece``.
     reliability : dict
         network -> ``(correct, confidence)`` over all seeds, for reliability diagrams.
-    config : dict
-        Experiments, seeds, data fingerprints and the run's setup.
+    effects : dict
+        Primary endpoint key -> Series of its effect per replicate.
+    verdicts : dict
+        Primary endpoint key -> :class:`~.verdicts.Verdict`.
+    secondary : DataFrame
+        The rest of each grid, described over the replicates: ``experiment, measure,
+        point, unit`` and the :class:`~.stats.ReplicateTest` fields. No verdicts.
     """
 
     names: list
@@ -97,18 +108,19 @@ class Explanation:
     spatial: pd.DataFrame = field(default_factory=pd.DataFrame)
     spatial_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     robustness: pd.DataFrame = field(default_factory=pd.DataFrame)
-    robustness_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     learning: pd.DataFrame = field(default_factory=pd.DataFrame)
-    learning_tests: pd.DataFrame = field(default_factory=pd.DataFrame)
     throughput: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rates: pd.DataFrame = field(default_factory=pd.DataFrame)
     speedups: pd.DataFrame = field(default_factory=pd.DataFrame)
-    parallel_test: dict | None = None
     calibration: pd.DataFrame = field(default_factory=pd.DataFrame)
     reliability: dict = field(default_factory=dict)
+    effects: dict = field(default_factory=dict)
+    verdicts: dict = field(default_factory=dict)
+    secondary: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def pair(self) -> tuple[str, str] | None:
-        """The two networks the tests compare, or None with one network."""
+        """The two networks compared, or None with one network."""
         return (self.names[0], self.names[1]) if len(self.names) >= 2 else None
 
     @property
@@ -116,10 +128,15 @@ class Explanation:
         """The experiments that ran."""
         return list(self.config.get("experiments", []))
 
+    @property
+    def alpha(self) -> float:
+        """The significance level of the run's analysis plan."""
+        return float(self.config.get("plan", {}).get("alpha", ALPHA))
+
     # -- construction --------------------------------------------------------------
     @classmethod
     def from_records(cls, records: dict, names: list, y_test, config: dict) -> Explanation:
-        """Build every table and test from the experiments' records.
+        """Build every table, effect, verdict and description from the experiments' records.
 
         Parameters
         ----------
@@ -149,10 +166,17 @@ class Explanation:
             ex._learning(records["learning"])
         if records.get("parallel"):
             ex._parallel(records["parallel"])
+        if ex.pair is not None:
+            ex._decide()
         return ex
 
     def _by_key(self, refits) -> dict:
         return {(*split_model_name(r["model"]), r["seed"]): r for r in refits}
+
+    def _network_order(self, column: pd.Series) -> pd.Series:
+        if column.name == "network":
+            return column.map({n: i for i, n in enumerate(self.names)})
+        return column
 
     def _spatial(self, refits, y_test) -> None:
         rows = []
@@ -168,8 +192,7 @@ class Explanation:
         a, b = self.pair
         by = self._by_key(refits)
         tests = []
-        conditions = [c for c in dict.fromkeys(self.spatial["condition"]) if c != ORIGINAL]
-        for cond in conditions:
+        for cond in self.conditions():
             for seed in sorted(self.spatial["seed"].unique()):
                 keys = [(a, ORIGINAL, seed), (a, cond, seed), (b, ORIGINAL, seed), (b, cond, seed)]
                 if not all(k in by for k in keys):
@@ -178,21 +201,20 @@ class Explanation:
                 drop = drop_difference_test(y_test, *preds)
                 gap = mcnemar_test(y_test, preds[1], preds[3])
                 tests.append(
-                    {
-                        "condition": cond,
-                        "seed": seed,
-                        f"drop_{a}": drop.detail["drop_a"],
-                        f"drop_{b}": drop.detail["drop_b"],
-                        "drop_difference": drop.mean_difference,
-                        "drop_p": drop.p_value,
-                        "gap": gap.mean_difference,
-                        "gap_p": gap.p_value,
-                    }
-                )
+                    {"condition": cond, "seed": seed, "drop_a": drop.detail["drop_a"],
+                     "drop_b": drop.detail["drop_b"], "drop_difference": drop.mean_difference,
+                     "drop_p": drop.p_value, "gap": gap.mean_difference, "gap_p": gap.p_value}
+                )  # fmt: skip
         self.spatial_tests = pd.DataFrame(tests)
 
+    def conditions(self) -> list[str]:
+        """Experiment a's conditions other than the original images, in run order."""
+        if self.spatial.empty:
+            return []
+        return [c for c in dict.fromkeys(self.spatial["condition"]) if c != ORIGINAL]
+
     def _robustness(self, refits, y_test) -> None:
-        rows, tests = [], []
+        rows = []
         originals = [r for r in refits if split_model_name(r["model"])[1] == ORIGINAL]
         for r in originals:
             net = split_model_name(r["model"])[0]
@@ -215,33 +237,6 @@ class Explanation:
             ["network", "seed", "probe", "amount"], key=self._network_order, kind="stable"
         ).reset_index(drop=True)
         self.robustness["amount"] = self.robustness["amount"].astype(int)
-        if self.pair is None:
-            return
-        a, b = self.pair
-        by = {(split_model_name(r["model"])[0], r["seed"]): r for r in originals}
-        for seed in sorted({s for _, s in by}):
-            if (a, seed) not in by or (b, seed) not in by:
-                continue
-            ra, rb = by[(a, seed)], by[(b, seed)]
-            points = {"original 0": (ra["predictions"], rb["predictions"])}
-            points |= {p: (ra["probes"][p], rb["probes"][p]) for p in ra.get("probes", {})}
-            for name, (pa, pb) in points.items():
-                kind, amount = _probe_point(name)
-                t = mcnemar_test(y_test, pa, pb)
-                # What the change of the test images costs each network: the drop test.
-                drop = drop_difference_test(y_test, ra["predictions"], pa, rb["predictions"], pb)
-                tests.append(
-                    {"probe": kind, "amount": int(amount), "seed": seed,
-                     "difference": t.mean_difference, "p_value": t.p_value,
-                     f"drop_{a}": drop.detail["drop_a"], f"drop_{b}": drop.detail["drop_b"],
-                     "drop_difference": drop.mean_difference, "drop_p": drop.p_value}
-                )  # fmt: skip
-        self.robustness_tests = pd.DataFrame(tests)
-
-    def _network_order(self, column: pd.Series) -> pd.Series:
-        if column.name == "network":
-            return column.map({n: i for i, n in enumerate(self.names)})
-        return column
 
     def _calibration(self, refits, y_test) -> None:
         rows, pooled = [], {}
@@ -266,80 +261,193 @@ class Explanation:
         self.reliability = pooled
 
     def _learning(self, records) -> None:
-        cols = ["network", "seed", "n_train", "train_accuracy", "test_accuracy", "fit_time"]
+        cols = ["network", "schedule", "seed", "n_train", "epochs", "steps",
+                "train_accuracy", "test_accuracy", "fit_time"]  # fmt: skip
+        rows = [
+            {c: r.get(c, "epochs" if c == "schedule" else np.nan) for c in cols} for r in records
+        ]
+        # The point on all the training images is fitted once, under "epochs": with the
+        # network's own epochs there, it is the steps schedule's point too.
+        if "steps" in self.config.get("schedules", []):
+            full = self.config.get("n_train")
+            rows += [
+                {**row, "schedule": "steps"}
+                for row in list(rows)
+                if row["schedule"] == "epochs" and row["n_train"] == full
+            ]
         self.learning = (
-            pd.DataFrame([{c: r[c] for c in cols} for r in records])
-            .sort_values(["network", "n_train", "seed"], key=self._network_order, kind="stable")
+            pd.DataFrame(rows, columns=cols)
+            .sort_values(
+                ["schedule", "network", "n_train", "seed"], key=self._network_order, kind="stable"
+            )
             .reset_index(drop=True)
         )
-        if self.pair is None:
-            return
-        a, b = self.pair
-        tests = []
-        for n, part in self.learning.groupby("n_train"):
-            wide = part.pivot(index="seed", columns="network", values="test_accuracy").dropna()
-            if a not in wide or b not in wide or len(wide) < 2:
-                continue
-            t = paired_seed_ttest(wide[a], wide[b])
-            tests.append(
-                {"n_train": int(n), "difference": t.mean_difference, "p_value": t.p_value,
-                 "seeds": len(wide)}
-            )  # fmt: skip
-        self.learning_tests = pd.DataFrame(tests)
 
     def _parallel(self, records) -> None:
         rows = [
             {"network": r["network"], "batch_size": r["batch_size"], "threads": r["threads"],
-             "repeat": i, "images_per_s": v,
+             "replicate": r.get("replicate", 0), "repeat": i, "images_per_s": v,
              "fit_images_per_s": r.get("fit_images_per_s", [np.nan] * len(r["images_per_s"]))[i]}
             for r in records for i, v in enumerate(r["images_per_s"])
         ]  # fmt: skip
+        keys = ["network", "batch_size", "threads", "replicate"]
         self.throughput = (
             pd.DataFrame(rows)
-            .sort_values(["network", "batch_size", "threads", "repeat"], key=self._network_order)
+            .sort_values([*keys, "repeat"], key=self._network_order)
             .reset_index(drop=True)
         )
-        med = self.throughput.groupby(["network", "batch_size", "threads"], sort=False)[
+        self.rates = (
+            self.throughput.groupby(keys, sort=False)["images_per_s"].median().reset_index()
+        )
+        med = self.rates.groupby(["network", "batch_size", "threads"], sort=False)[
             "images_per_s"
         ].median()
         wide = med.unstack("threads")
         wide.columns = [f"images_per_s_{k}t" for k in wide.columns]
-        threads = sorted(self.throughput["threads"].unique())
+        threads = self.thread_counts()
         if len(threads) >= 2:
             lo, hi = threads[0], threads[-1]
             wide["speedup"] = wide[f"images_per_s_{hi}t"] / wide[f"images_per_s_{lo}t"]
         self.speedups = wide.reset_index()
-        if self.pair is None or "speedup" not in self.speedups:
-            return
-        a, b = self.pair
-        s = self.speedups.pivot(index="batch_size", columns="network", values="speedup").dropna()
-        if a in s and b in s and len(s) >= 2:
-            t = paired_seed_ttest(np.log(s[a]), np.log(s[b]))
-            self.parallel_test = {
-                "test": "paired t-test of log speedups over batch sizes",
-                "mean_log_ratio": t.mean_difference,
-                "p_value": t.p_value,
-                "batch_sizes": [int(v) for v in s.index],
-            }
 
-    # -- summaries ----------------------------------------------------------------
-    def finding(self, tests: pd.DataFrame, column: str, p_column: str) -> str | None:
-        """The network every seed's test found better in ``tests`` (see
-        :func:`~mnist_estimators.evaluation.stats.finding_across_seeds`)."""
-        if self.pair is None or tests.empty:
-            return None
-        results = [
-            {"p_value": p, "mean_difference": d}
-            for d, p in zip(tests[column], tests[p_column], strict=True)
-        ]
-        return finding_across_seeds(results, *self.pair)
+    def thread_counts(self) -> list[int]:
+        """Experiment d's thread counts, fewest first."""
+        if self.throughput.empty:
+            return []
+        return sorted(int(k) for k in self.throughput["threads"].unique())
+
+    # -- effects, verdicts, descriptions --------------------------------------------
+    def _accuracy(self, table: pd.DataFrame, columns: list) -> pd.DataFrame:
+        """``table``'s accuracies, one row per seed, one column per ``columns`` tuple."""
+        return table.pivot_table(index="seed", columns=columns, values="accuracy")
+
+    def _drop_effect(self, condition: str) -> pd.Series:
+        """Per seed: the first network's accuracy drop under ``condition`` minus the second's."""
+        a, b = self.pair
+        acc = self._accuracy(self.spatial, ["network", "condition"])
+        needed = [(n, c) for n in (a, b) for c in (ORIGINAL, condition)]
+        if any(k not in acc for k in needed):
+            return pd.Series(dtype=float)
+        drop_a = acc[(a, ORIGINAL)] - acc[(a, condition)]
+        drop_b = acc[(b, ORIGINAL)] - acc[(b, condition)]
+        return (drop_a - drop_b).dropna()
+
+    def _robustness_effects(self) -> pd.DataFrame:
+        """Per seed (rows) and probe point (columns): the second network's drop minus the first's."""
+        a, b = self.pair
+        acc = self._accuracy(self.robustness, ["network", "probe", "amount"])
+        out = {}
+        for net, kind, amount in acc.columns:
+            if net != a or amount == 0 or (b, kind, amount) not in acc:
+                continue
+            drop_a = acc[(a, kind, 0)] - acc[(a, kind, amount)]
+            drop_b = acc[(b, kind, 0)] - acc[(b, kind, amount)]
+            out[(kind, amount)] = drop_b - drop_a
+        return pd.DataFrame(out)
+
+    def _learning_difference(self, schedule: str) -> pd.DataFrame:
+        """Per seed (rows) and size (columns): test accuracy of the first network minus the second."""
+        a, b = self.pair
+        part = self.learning[self.learning["schedule"] == schedule]
+        wide = part.pivot_table(
+            index="seed", columns=["network", "n_train"], values="test_accuracy"
+        )
+        sizes = sorted({n for net, n in wide.columns if net == a and (b, n) in wide})
+        return pd.DataFrame({n: wide[(a, n)] - wide[(b, n)] for n in sizes})
+
+    def _log_rate_ratio(self, threads: int) -> pd.DataFrame:
+        """Per process (rows) and batch size (columns): log(first network's rate / second's)."""
+        a, b = self.pair
+        r = self.rates[self.rates["threads"] == threads]
+        wide = r.pivot_table(
+            index="replicate", columns=["network", "batch_size"], values="images_per_s"
+        )
+        batches = sorted({bs for net, bs in wide.columns if net == a and (b, bs) in wide})
+        return pd.DataFrame({bs: np.log(wide[(a, bs)] / wide[(b, bs)]) for bs in batches})
+
+    def _log_speedup_ratio(self) -> pd.DataFrame:
+        """Per process pair (rows) and batch size: log(first network's speedup / second's)."""
+        lo, hi = self.thread_counts()[0], self.thread_counts()[-1]
+        return self._log_rate_ratio(hi) - self._log_rate_ratio(lo)
+
+    def _decide(self) -> None:
+        a, b = self.pair
+        effects: dict[str, pd.Series] = {}
+        secondary: list[dict] = []
+
+        def note(experiment, measure, point, unit, values) -> None:
+            test = describe(values, unit, self.alpha)
+            secondary.append(
+                {"experiment": experiment, "measure": measure, "point": point, "unit": unit,
+                 **test.to_dict()}
+            )  # fmt: skip
+
+        if not self.spatial.empty:
+            for cond in self.conditions():
+                if cond in {e.key for e in ENDPOINTS}:
+                    effects[cond] = self._drop_effect(cond)
+                acc = self._accuracy(self.spatial, ["network", "condition"])
+                if (a, cond) in acc and (b, cond) in acc:
+                    note("spatial", f"{a} accuracy minus {b} under the change", cond,
+                         "accuracy", acc[(a, cond)] - acc[(b, cond)])  # fmt: skip
+        if not self.robustness.empty:
+            per_point = self._robustness_effects()
+            shifts = [c for c in per_point if c[0].startswith("shift")]
+            if shifts:
+                effects["robustness"] = per_point[shifts].mean(axis=1)
+            for kind in dict.fromkeys(k for k, _ in per_point):
+                cols = [c for c in per_point if c[0] == kind]
+                note("robustness", f"{b} drop minus {a} drop, mean over the grid", kind,
+                     "accuracy", per_point[cols].mean(axis=1))  # fmt: skip
+                for col in cols:
+                    note("robustness", f"{b} drop minus {a} drop", f"{kind} {col[1]:+d}",
+                         "accuracy", per_point[col])  # fmt: skip
+        if not self.learning.empty:
+            schedules = list(dict.fromkeys(self.learning["schedule"]))
+            primary = "steps" if "steps" in schedules else schedules[0]
+            for schedule in schedules:
+                diff = self._learning_difference(schedule)
+                if diff.empty:
+                    continue
+                if schedule == primary:
+                    effects["learning"] = diff[diff.columns[0]]
+                for n in diff.columns:
+                    note("learning", f"{a} minus {b} test accuracy, equal {schedule}",
+                         f"{int(n):,} images", "accuracy", diff[n])  # fmt: skip
+        threads = self.thread_counts()
+        if threads:
+            for label, k in (("fewest", threads[0]), ("most", threads[-1])):
+                ratio = self._log_rate_ratio(k)
+                if not ratio.empty:
+                    effects[f"slower ({label} threads)"] = ratio.mean(axis=1)
+            for k in threads:
+                ratio = self._log_rate_ratio(k)
+                for bs in ratio.columns:
+                    note("parallel", f"log({a} images/s / {b} images/s)",
+                         f"batch {bs}, {k} thread(s)", "log ratio", ratio[bs])  # fmt: skip
+            if len(threads) >= 2:
+                speed = self._log_speedup_ratio()
+                if not speed.empty:
+                    effects["parallelises worse"] = speed.mean(axis=1)
+                for bs in speed.columns:
+                    note("parallel", f"log({a} speedup / {b} speedup)", f"batch {bs}",
+                         "log ratio", speed[bs])  # fmt: skip
+        if not self.calibration.empty and self.calibration["seed"].nunique() >= 2:
+            ece = self.calibration.pivot(index="seed", columns="network", values="ece")
+            if a in ece and b in ece:
+                note("calibration", f"{b} ECE minus {a} ECE", "original images",
+                     "accuracy", ece[b] - ece[a])  # fmt: skip
+        self.effects = effects
+        self.verdicts = decide(effects, self.alpha)
+        self.secondary = pd.DataFrame(secondary)
 
     def to_dict(self) -> dict:
         """Everything but the raw predictions, JSON-able (``results.json``)."""
-        out = {"names": self.names, "config": self.config, "parallel_test": self.parallel_test}
+        out = {"names": self.names, "config": self.config}
         for key in (
-            "spatial", "spatial_tests", "robustness", "robustness_tests", "learning",
-            "learning_tests", "throughput", "speedups", "calibration",
+            "spatial", "spatial_tests", "robustness", "learning", "throughput", "rates",
+            "speedups", "calibration", "secondary",
         ):  # fmt: skip
             out[key] = getattr(self, key).to_dict(orient="records")
+        out["verdicts"] = [v.to_dict() for v in self.verdicts.values()]
         return out

@@ -15,9 +15,16 @@
   shift) cost one classifier more than the other? A paired t-test over the test
   images of the per-image difference in differences of correctness.
 * :func:`paired_seed_ttest`: two models' scores paired by training seed.
+* :func:`replicate_test`: the test behind every verdict of the explanation
+  experiments. The training run is the unit of inference: one effect per
+  replicate (a training seed, or a process that measured throughput), a
+  one-sample t-test over the replicates with its confidence interval, the two
+  one-sided tests (TOST) of equivalence within a margin, and the test's power.
+* :func:`holm`: Holm's step-down adjustment of a family of p-values.
 * :func:`expected_calibration_error`: the gap between confidence and accuracy.
 * :func:`finding` and :func:`finding_across_seeds`: which model a test found
-  better, if any; across seeds, only a difference that every seed shows.
+  better, if any; across seeds, only a difference that every seed shows (the
+  comparison's per-seed McNemar tests).
 """
 
 from __future__ import annotations
@@ -29,18 +36,25 @@ from scipy import stats as _st
 
 __all__ = [
     "ALPHA",
+    "POWER",
+    "ReplicateTest",
     "TestResult",
     "corrected_paired_ttest",
     "drop_difference_test",
     "expected_calibration_error",
     "finding",
     "finding_across_seeds",
+    "holm",
     "mcnemar_test",
     "paired_seed_ttest",
+    "replicate_test",
+    "t_test_power",
 ]
 
 #: Significance level of every verdict.
 ALPHA = 0.05
+#: The power at which the smallest detectable effect is stated.
+POWER = 0.8
 
 
 @dataclass
@@ -299,3 +313,170 @@ def expected_calibration_error(correct, confidence, n_bins: int = 15) -> float:
         if mask.any():
             total += mask.mean() * abs(ok[mask].mean() - conf[mask].mean())
     return round(float(total), 12)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values of one family of tests.
+
+    The i-th smallest p is multiplied by ``m - i + 1`` (m tests), made non-decreasing
+    along that order and capped at 1. Rejecting where the adjusted p is below alpha
+    keeps the chance of any false rejection in the family at most alpha, whatever
+    the tests' dependence. NaN (a test that did not run) stays NaN and does not count.
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, float)
+    out = np.full(p.shape, np.nan)
+    ran = np.flatnonzero(~np.isnan(p))
+    order = ran[np.argsort(p[ran], kind="stable")]
+    m = order.size
+    running = 0.0
+    for i, index in enumerate(order):
+        running = max(running, min(1.0, (m - i) * p[index]))
+        out[index] = running
+    return out
+
+
+def t_test_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> float:
+    """Power of the two-sided one-sample t-test of ``n`` replicates to detect ``effect``.
+
+    From the noncentral t distribution, with noncentrality ``effect / (sd / sqrt(n))``
+    and ``n - 1`` degrees of freedom. NaN with fewer than 2 replicates or no spread.
+
+    Examples
+    --------
+    >>> round(t_test_power(1.0, 1.0, 10), 3)
+    0.803
+    """
+    if n < 2 or not np.isfinite(sd) or sd <= 0:
+        return float("nan")
+    df = n - 1
+    crit = _st.t.ppf(1 - alpha / 2, df)
+    nc = abs(effect) / (sd / np.sqrt(n))
+    return float(_st.nct.sf(crit, df, nc) + _st.nct.cdf(-crit, df, nc))
+
+
+def _smallest_detectable(sd: float, n: int, alpha: float, power: float) -> float:
+    """The effect the two-sided t-test detects with ``power``: solved on the noncentral t."""
+    if n < 2 or not np.isfinite(sd) or sd <= 0:
+        return float("nan")
+    se = sd / np.sqrt(n)
+    lo, hi = 0.0, 50.0 * se
+    for _ in range(80):  # bisection: power grows with the effect
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if t_test_power(mid, sd, n, alpha) < power else (lo, mid)
+    return float(hi)
+
+
+@dataclass
+class ReplicateTest:
+    """A one-sample test over replicates (training seeds or processes) of one effect.
+
+    Attributes
+    ----------
+    n : int
+        Replicates.
+    effect : float
+        Their mean effect.
+    sd : float
+        Their standard deviation (ddof=1): the spread of training runs.
+    ci_low, ci_high : float
+        The two-sided ``1 - alpha`` confidence interval of the mean effect (t, n - 1 df).
+    p_value : float
+        Two-sided p of "the mean effect is 0" (one-sample t-test).
+    margin : float
+        The equivalence margin: effects within ``±margin`` count as no difference.
+    p_equivalence : float
+        TOST's p (the larger of the two one-sided tests against ``-margin`` and
+        ``+margin``): below alpha, the effect is shown to lie within the margin.
+    power_at_margin : float
+        Power of the two-sided test to detect an effect of one margin, at the
+        observed spread (a planning figure, not evidence).
+    smallest_detectable : float
+        The effect the test would detect with :data:`POWER` (80 %) at the observed spread.
+    """
+
+    n: int
+    effect: float
+    sd: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    margin: float
+    p_equivalence: float
+    power_at_margin: float
+    smallest_detectable: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def replicate_test(
+    effects, margin: float, alpha: float = ALPHA, *, power: bool = True
+) -> ReplicateTest:
+    """Test a per-replicate effect against 0, and its equivalence within ``±margin``.
+
+    One effect per training run (a seed) or per measuring process: the unit of
+    inference is the replicate, so the test carries the variance of training, not
+    only that of the test images each effect was computed on.
+
+    Parameters
+    ----------
+    effects : array-like of shape (n,)
+        One effect per replicate (e.g. a seed's difference in accuracy drops).
+    margin : float
+        The equivalence margin (> 0), in the effect's unit.
+    alpha : float, default=ALPHA
+    power : bool, default=True
+        Compute ``power_at_margin`` and ``smallest_detectable`` (NaN otherwise: the
+        simulations of the rules' error rates skip them).
+
+    Returns
+    -------
+    ReplicateTest
+
+    Examples
+    --------
+    >>> r = replicate_test([0.012, 0.010, 0.015, 0.011, 0.009], margin=0.005)
+    >>> round(r.effect, 4), r.p_value < 0.001, r.p_equivalence > 0.5
+    (0.0114, True, True)
+    >>> r = replicate_test([0.001, -0.001, 0.0005, 0.0, -0.0005], margin=0.005)
+    >>> r.p_value > 0.5, r.p_equivalence < 0.001
+    (True, True)
+    """
+    d = np.asarray(effects, float)
+    d = d[~np.isnan(d)]
+    n = int(d.size)
+    if n == 0:
+        nan = float("nan")
+        return ReplicateTest(0, nan, nan, nan, nan, nan, float(margin), nan, nan, nan)
+    mean = float(d.mean())
+    sd = float(d.std(ddof=1)) if n > 1 else float("nan")
+    if n < 2:
+        nan = float("nan")
+        return ReplicateTest(n, mean, sd, nan, nan, nan, float(margin), nan, nan, nan)
+    df = n - 1
+    se = sd / np.sqrt(n)
+    if se == 0.0:  # every replicate gave the same effect
+        p = 1.0 if mean == 0.0 else 0.0
+        equivalent = 0.0 if abs(mean) < margin else 1.0
+        return ReplicateTest(n, mean, sd, mean, mean, p, float(margin), equivalent, 1.0, 0.0)
+    half = float(_st.t.ppf(1 - alpha / 2, df) * se)
+    p = float(2 * _st.t.sf(abs(mean) / se, df))
+    p_low = float(_st.t.sf((mean + margin) / se, df))  # H0: effect <= -margin
+    p_high = float(_st.t.cdf((mean - margin) / se, df))  # H0: effect >= +margin
+    return ReplicateTest(
+        n=n,
+        effect=mean,
+        sd=sd,
+        ci_low=mean - half,
+        ci_high=mean + half,
+        p_value=p,
+        margin=float(margin),
+        p_equivalence=max(p_low, p_high),
+        power_at_margin=t_test_power(margin, sd, n, alpha) if power else float("nan"),
+        smallest_detectable=_smallest_detectable(sd, n, alpha, POWER) if power else float("nan"),
+    )

@@ -8,7 +8,6 @@ import numpy as np
 from sklearn.calibration import CalibrationDisplay
 
 from ..evaluation.explanation import Explanation
-from ..evaluation.stats import ALPHA
 from .figures import _pyplot, _save
 
 __all__ = ["plot_explanation"]
@@ -60,43 +59,48 @@ def plot_robustness(ex: Explanation, path: Path, plt) -> Path | None:
             mean, std = g.mean(), g.std(ddof=1).fillna(0.0)
             ax.plot(mean.index, mean, "o-", color=_color(ex, net), label=net, ms=4)
             ax.fill_between(mean.index, mean - std, mean + std, color=_color(ex, net), alpha=0.2)
-        tests = ex.robustness_tests
-        if not tests.empty:
-            t = tests[tests["probe"] == kind]
-            # A star where McNemar's test finds the same network better on every seed.
-            for amount, g in t.groupby("amount"):
-                if (g["p_value"] < ALPHA).all() and len(set(np.sign(g["difference"]))) == 1:
-                    ax.annotate("*", (amount, part["accuracy"].max()), ha="center", fontsize=12)
         unit = "degrees" if kind == "rotation" else "pixels"
         ax.set_xlabel(f"{kind} ({unit})")
         ax.set_ylabel("test accuracy")
         ax.grid(alpha=0.3)
     axes[0][0].legend()
-    fig.suptitle("Tested on shifted and rotated images, no retraining (*: McNemar, every seed)")
+    fig.suptitle("Tested on shifted and rotated images, no retraining (band: one std over seeds)")
     return _save(fig, path, plt)
 
 
+#: The learning curves' panel titles, by schedule.
+_SCHEDULE_TITLES = {
+    "steps": "the same optimizer steps at every size",
+    "epochs": "the same epochs at every size",
+}
+
+
 def plot_learning(ex: Explanation, path: Path, plt) -> Path | None:
-    """Test (solid) and training (dashed) accuracy against the number of training images."""
+    """Test (solid) and training (dashed) accuracy against the number of training images,
+    one panel per training budget."""
     if ex.learning.empty:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for net in ex.names:
-        g = ex.learning[ex.learning["network"] == net].groupby("n_train")
-        for col, style in (("test_accuracy", "o-"), ("train_accuracy", "--")):
-            mean, std = g[col].mean(), g[col].std(ddof=1).fillna(0.0)
-            label = f"{net} ({'test' if col == 'test_accuracy' else 'training'})"
-            ax.plot(mean.index, mean, style, color=_color(ex, net), label=label, ms=4)
-            if col == "test_accuracy":
-                ax.fill_between(
-                    mean.index, mean - std, mean + std, color=_color(ex, net), alpha=0.2
-                )
-    ax.set_xscale("log")
-    ax.set_xlabel("training images")
-    ax.set_ylabel("accuracy")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
-    ax.set_title("Learning curves (band: one std over seeds)")
+    schedules = list(dict.fromkeys(ex.learning["schedule"]))
+    fig, axes = plt.subplots(1, len(schedules), figsize=(6.5 * len(schedules), 4.2), squeeze=False)
+    for ax, schedule in zip(axes[0], schedules, strict=True):
+        part = ex.learning[ex.learning["schedule"] == schedule]
+        for net in ex.names:
+            g = part[part["network"] == net].groupby("n_train")
+            for col, style in (("test_accuracy", "o-"), ("train_accuracy", "--")):
+                mean, std = g[col].mean(), g[col].std(ddof=1).fillna(0.0)
+                label = f"{net} ({'test' if col == 'test_accuracy' else 'training'})"
+                ax.plot(mean.index, mean, style, color=_color(ex, net), label=label, ms=4)
+                if col == "test_accuracy":
+                    ax.fill_between(
+                        mean.index, mean - std, mean + std, color=_color(ex, net), alpha=0.2
+                    )
+        ax.set_xscale("log")
+        ax.set_xlabel("training images")
+        ax.set_ylabel("accuracy")
+        ax.grid(alpha=0.3, which="both")
+        ax.set_title(_SCHEDULE_TITLES.get(schedule, schedule))
+    axes[0][0].legend()
+    fig.suptitle("Learning curves (band: one std over seeds)")
     return _save(fig, path, plt)
 
 
