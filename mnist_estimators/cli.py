@@ -14,6 +14,7 @@ import os
 import shlex
 import sys
 import warnings
+from pathlib import Path
 
 from . import __version__
 from ._files import OutputFolderError, prepare_output_folder
@@ -32,6 +33,7 @@ from .evaluation.errors import (
     ComparisonConfigError,
     DaskUnavailableError,
     FoldsError,
+    RunNotFoundError,
     SchedulerUnreachableError,
 )
 from .evaluation.experiment_grid import (
@@ -377,6 +379,22 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: 3)",
     )
     e.set_defaults(cv=2)
+    r = sub.add_parser(
+        "report",
+        help="rebuild a finished run's report from its stored records",
+        description="Rebuild every table, verdict and figure of a finished compare, "
+        "grid-search or explain run from its output folder (or a .tar.xz archive of it, "
+        "such as docs/reports/*/records.tar.xz), without training anything.",
+    )
+    r.add_argument("run", help="the run's output folder, or a .tar.xz archive of it")
+    r.add_argument(
+        "--out", help="where to write the report (default: the run's folder; needed for an archive)"
+    )
+    r.add_argument(
+        "--data-dir",
+        help="where the run's data set is, to draw the misclassified test images of a "
+        "comparison (default: MNIST_ESTIMATORS_DATA, the usual places)",
+    )
     d = sub.add_parser("datasets", help="list data sets, where they are found, sample counts")
     d.add_argument("--data-dir", help="look only in this folder")
     d.add_argument("--json", action="store_true", help="print JSON")
@@ -436,6 +454,18 @@ def _prepare(args):
     return data, models, _jobs_for(args, data)
 
 
+def _setup(args, data) -> dict:
+    """The report's setup lines, and where the data came from (``report`` reloads the
+    test images from it for a figure)."""
+    source = {
+        "name": args.dataset,
+        "n_train": args.max_samples,
+        "n_test": args.max_test_samples,
+        "random_state": args.random_state,
+    }
+    return {"dataset": data.description, "command": _command_line(), "data_source": source}
+
+
 def _where(args, n_jobs) -> str:
     return f"on {args.scheduler}" if args.scheduler else f"{n_jobs or 1} process(es)"
 
@@ -464,7 +494,7 @@ def cmd_compare(args) -> int:
         out_dir=args.out,
         monitor_validation=not args.no_monitor,
         progress=not args.no_progress,
-        setup={"dataset": data.description, "command": _command_line()},
+        setup=_setup(args, data),
     )
     written = write_report(result, args.out)
     cols = [
@@ -543,7 +573,7 @@ def cmd_grid_search(args) -> int:
         n_jobs=_jobs_for(args, data),
         scheduler=args.scheduler,
         progress=not args.no_progress,
-        setup={"dataset": data.description, "command": _command_line()},
+        setup=_setup(args, data),
     )
     written = write_report(result, args.out)
     chosen = result.names[result.refit_choice]
@@ -588,13 +618,59 @@ def cmd_explain(args) -> int:
         scheduler=args.scheduler,
         out_dir=args.out,
         progress=not args.no_progress,
-        setup={"dataset": data.description, "command": _command_line()},
+        setup=_setup(args, data),
     )
     written = write_explanation(ex, args.out)
     for row in claim_verdicts(ex):
         print(f"Claim {row['claim']}, {row['evidence']}: {row['status']}. {row['verdict']}")
     print(f"Report: {written['report.md']} and {written['report.html']}")
     return 0
+
+
+def cmd_report(args) -> int:
+    from .evaluation.explanation import Explanation
+    from .evaluation.runs import load_run
+    from .reporting.explanation import claim_verdicts, write_explanation
+    from .reporting.report import verdict_sentences, write_report
+
+    result = load_run(args.run)
+    out = args.out or (args.run if Path(args.run).is_dir() else None)
+    if out is None:
+        raise _UsageError(f"{args.run} is an archive: say where the report goes with --out")
+    if isinstance(result, Explanation):
+        written = write_explanation(result, out)
+        for row in claim_verdicts(result):
+            print(f"Claim {row['claim']}, {row['evidence']}: {row['status']}.")
+    else:
+        _attach_test_images(result, args.data_dir)
+        written = write_report(result, out)
+        for line in verdict_sentences(result):
+            print(line)
+    print(f"Report: {written['report.md']}")
+    return 0
+
+
+def _attach_test_images(result, data_dir) -> None:
+    """Give a rebuilt comparison its test images, when its data set can be found again
+    and its fingerprint matches the run's (for the figure of misclassified images)."""
+    from .evaluation.store import digest
+
+    source = result.config.get("setup", {}).get("data_source")
+    if not source:
+        return
+    try:
+        data = load_train_test(source["name"], data_dir=data_dir, n_train=source["n_train"],
+                               n_test=source["n_test"], random_state=source["random_state"])  # fmt: skip
+    except (DatasetNotFoundError, DataFileError) as exc:
+        print(f"note: no figure of misclassified images: {exc}", file=sys.stderr)
+        return
+    if digest(data.X_test, data.y_test) != result.config.get("test_data"):
+        print(
+            "note: no figure of misclassified images: the test images found differ from the run's.",
+            file=sys.stderr,
+        )
+        return
+    result.X_test = data.X_test
 
 
 def cmd_datasets(args) -> int:
@@ -687,6 +763,7 @@ def _run(parser, args) -> int:
         "grid-search": cmd_grid_search,
         "explain": cmd_explain,
         "datasets": cmd_datasets,
+        "report": cmd_report,
     }
     try:
         _use_backend(getattr(args, "backend", None))
@@ -707,6 +784,7 @@ def _run(parser, args) -> int:
         SchedulerUnreachableError,
         UnsupportedBackendError,
         BackendMismatchError,
+        RunNotFoundError,
     ) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 1

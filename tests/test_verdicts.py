@@ -175,3 +175,31 @@ def test_an_a_a_null_on_real_networks_finds_no_difference_beyond_its_rate(
         calls["drop"] += v["robustness"].status in ("supported", "contradicted")
     rates = {k: n / len(splits) for k, n in calls.items()}
     assert rates["accuracy"] < 0.2 and rates["drop"] < 0.2, rates
+
+
+def test_the_docs_state_the_rules_the_code_applies():
+    """statistics.md and the user guide against the code: endpoints, margins, words, the
+    minimum of replicates, McNemar's switch to the chi-squared test."""
+    from pathlib import Path
+
+    from mnist_estimators.evaluation.stats import mcnemar_test
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    stats_md = (docs / "explanation" / "statistics.md").read_text()
+    guide = (docs / "user_guide.md").read_text()
+    for endpoint in ENDPOINTS:
+        assert f"| {endpoint.key} |" in stats_md, endpoint.key
+    assert f"±{100 * MARGINS['accuracy']:.1f}` accuracy points" in stats_md.replace("`±", "±")
+    assert f"{np.exp(MARGINS['log ratio']) - 1:.0%}".replace("%", " %") in stats_md
+    for word in ("supported", "contradicted", "equivalent", "inconclusive"):
+        assert f"| {word}" in stats_md and f"**{word}" in guide.replace(
+            "**supported / ", "**supported** / **"
+        )
+    assert f"at least **{MIN_REPLICATES} replicates**" in stats_md
+    assert f"fewer than {MIN_REPLICATES}" in guide
+    # McNemar: exact below 25 discordant images, chi-squared with correction from 25 on.
+    y = np.zeros(200, int)
+    exact = mcnemar_test(y, [0] * 176 + [1] * 24, [0] * 200)
+    chi2 = mcnemar_test(y, [0] * 175 + [1] * 25, [0] * 200)
+    assert exact.detail["method"] == "exact" and chi2.detail["method"].startswith("chi-square")
+    assert "fewer than 25\ndiscordant images the p-value is the exact binomial test's" in stats_md

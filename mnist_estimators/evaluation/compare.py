@@ -28,6 +28,7 @@ from .._environment import machine, now_iso, versions
 from .._keras.runtime import BACKEND, device_description
 from .folds import Task, run_all, seeded_model
 from .result import ComparisonResult
+from .runs import write_run_file
 from .store import ComparisonConfigError, RecordStore, run_config
 
 __all__ = [
@@ -161,7 +162,9 @@ def compare_models(
         Folder for resumable per-fold results (see module docstring). It is
         created, and checked to be writable, before any training. Records are
         written by this process as the folds finish, wherever they ran, so on a
-        cluster ``out_dir`` is a folder of the client's machine.
+        cluster ``out_dir`` is a folder of the client's machine. When the run
+        ends, ``compare.json`` there (names, configuration, test labels) makes the
+        folder a finished run that :func:`~.runs.load_run` rebuilds.
     monitor_validation : bool, default=True
         Evaluate each fold's held-out part (the test set for the refit) after
         every epoch, as the reference notebook's ``validation_data`` did, for
@@ -229,6 +232,8 @@ def compare_models(
     )
     config = {**config, "seeds": seed_list, "setup": run_setup(call, start, setup)}
     names = list(models)
+    if store.out_dir is not None:  # with the records, it rebuilds the result (runs.load_run)
+        write_run_file(store.out_dir, "compare", names, config, y_test)
     return ComparisonResult.from_records(
         records, names, config, pairs=list(combinations(names, 2)), X_test=X_test, y_test=y_test
     )

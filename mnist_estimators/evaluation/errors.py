@@ -7,6 +7,7 @@ __all__ = [
     "ComparisonConfigError",
     "DaskUnavailableError",
     "FoldsError",
+    "RunNotFoundError",
     "SchedulerUnreachableError",
 ]
 
@@ -29,3 +30,7 @@ class SchedulerUnreachableError(ConnectionError):
 
 class BackendMismatchError(RuntimeError):
     """A worker process runs Keras on another backend than the process that sent it work."""
+
+
+class RunNotFoundError(FileNotFoundError):
+    """The path holds no finished run of the package (no run file)."""

@@ -45,7 +45,7 @@ from sklearn.model_selection import learning_curve
 from sklearn.pipeline import Pipeline
 
 from .. import _clock
-from .._files import prepare_output_folder, write_json
+from .._files import prepare_output_folder
 from ..estimators.transforms import (
     ImageRotator,
     ImageShifter,
@@ -70,6 +70,7 @@ from .experiment_grid import (
 from .explanation import ORIGINAL, SEPARATOR, Explanation, model_name, split_model_name
 from .folds import Task, run_all, seeded_model
 from .parallel import usable_cores
+from .runs import write_run_file
 from .scoring import final_step
 from .store import RecordStore, digest, run_config
 from .verdicts import analysis_plan
@@ -79,7 +80,6 @@ __all__ = [
     "CONDITIONS",
     "EXPERIMENTS",
     "ROTATIONS",
-    "RUN_FILE",
     "SHIFTS",
     "TRAIN_SIZES",
     "calibration",
@@ -89,10 +89,6 @@ __all__ = [
     "robustness",
     "spatial_structure",
 ]
-
-#: The file in an explanation's output folder that names its run (networks, configuration
-#: and test labels): with the records beside it, it rebuilds the report.
-RUN_FILE = "explain.json"
 
 #: Experiment a's input conditions: name -> the transformer put in front of the network
 #: (its ``random_state`` is the training seed: a new fixed permutation per seed).
@@ -405,8 +401,8 @@ def explain(
         Folder of the resumable records (``refits/``, ``learning/``, ``parallel/``);
         the same call with the same folder skips finished work. The analysis plan is
         stored in each part's configuration before any training, and
-        ``explain.json`` (:data:`RUN_FILE`) at the end: with the records, it
-        rebuilds the report (``mnist-estimators report``).
+        ``explain.json`` at the end: with the records, it rebuilds the report
+        (:func:`~.runs.load_run`, ``mnist-estimators report``).
     progress : bool, default=True
         Progress bars, when standard error is a terminal.
     setup : dict, default=None
@@ -518,10 +514,7 @@ def explain(
         "setup": run_setup(call, start, setup),
     }
     if out_dir is not None:
-        write_json(
-            prepare_output_folder(out_dir) / RUN_FILE,
-            {"names": list(models), "config": config, "y_test": y_test.tolist()},
-        )
+        write_run_file(prepare_output_folder(out_dir), "explain", list(models), config, y_test)
     return Explanation.from_records(records, list(models), y_test, config)
 
 
