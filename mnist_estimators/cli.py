@@ -382,8 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "report",
         help="rebuild a finished run's report from its stored records",
-        description="Rebuild every table, verdict and figure of a finished compare, "
-        "grid-search or explain run from its output folder (or a .tar.xz archive of it, "
+        description="Rebuild every table, verdict and figure of a finished compare or "
+        "explain run from its output folder (or a .tar.xz archive of it, "
         "such as docs/reports/*/records.tar.xz), without training anything.",
     )
     r.add_argument("run", help="the run's output folder, or a .tar.xz archive of it")

@@ -366,6 +366,32 @@ def test_compare_end_to_end_resume_and_refusal_of_another_config(tmp_path, capsy
     assert _fold_stamps(tmp_path) == stamps
 
 
+def test_report_rebuilds_a_comparison_from_its_records(tmp_path, capsys):
+    """compare, then `report` on its folder (and on a .tar.xz of its records) into other
+    folders: the same report.md, with the misclassified images reloaded from the data
+    set (digits: embedded) and checked against the run's fingerprint."""
+    from mnist_estimators.evaluation.runs import pack_run
+
+    run = tmp_path / "run"
+    args = ["compare", *TINY, "--cv", "2", "--max-samples", "60", "--max-test-samples", "30",
+            "--out", str(run)]  # fmt: skip
+    assert run_main(capsys, *args)[0] == 0
+    code, out, err = run_main(capsys, "report", run, "--out", tmp_path / "again")
+    assert code == 0, err
+    assert (tmp_path / "again" / "report.md").read_text() == (run / "report.md").read_text()
+    assert (tmp_path / "again" / "misclassified.png").is_file()
+    archive = pack_run(run, tmp_path / "packed" / "records.tar.xz")
+    code, out, err = run_main(capsys, "report", archive)
+    assert code == 2 and "say where the report goes with --out" in one_line(err)
+    code, out, err = run_main(capsys, "report", archive, "--out", tmp_path / "from_archive")
+    assert code == 0, err
+    assert (tmp_path / "from_archive" / "report.md").read_text() == (run / "report.md").read_text()
+    # A folder without a finished run: one line saying so.
+    (tmp_path / "empty").mkdir()
+    code, out, err = run_main(capsys, "report", tmp_path / "empty")
+    assert code == 1 and "holds no compare.json or explain.json" in one_line(err)
+
+
 def test_grid_search_with_fastest_refit_writes_best_json(tmp_path, capsys):
     args = ["grid-search", "--model", "cnn", *TINY, "--param", "filters=2,4",
             "--param", "dense_units=8", "--cv", "2", "--max-samples", "60",
