@@ -192,8 +192,9 @@ def print_report(report: dict, args: argparse.Namespace) -> None:
     if "whole_job" in report:
         w = report["whole_job"]
         print(
-            f"\nwhole job (--n-jobs {w['n_jobs']}): compare {w['compare_seconds']:.0f} s, peak RSS "
-            f"{w['peak_rss_gb']:.2f} GB in all ({w['peak_rss_one_process_gb']:.2f} GB the largest "
+            f"\nwhole job (--n-jobs {w['n_jobs']}): compare {w['compare_seconds']:.0f} s, peak PSS "
+            f"{w['peak_pss_gb']:.2f} GB summed over the processes (RSS {w['peak_rss_gb']:.2f} GB; "
+            f"{w['peak_rss_one_process_gb']:.2f} GB RSS the largest "
             f"process), reference both once {' s and '.join(f'{r:.0f}' for r in w['reference_runs_seconds'])} s "
             f"(before and after), ratio {w['ratio']:.2f}x to the faster, "
             f"{w['ratio_to_slower_reference']:.2f}x to the slower"

@@ -136,13 +136,17 @@ def test_ratios_against_the_fastest_pytorch(part):
 
 
 def test_whole_job_memory_watch_sums_the_process_tree(part):
-    """The whole job's RSS is read over the process tree: a parent and its child, each
-    holding 150 MB, peak at over 300 MB in all and over 150 MB in the largest."""
-    watch_rss = part("measure")._watch_rss
+    """The whole job's PSS and RSS are read over the process tree: a parent and its
+    child, each holding 150 MB of its own, peak at over 300 MB in all, each role over
+    150 MB; the processes at the peak are listed with their role."""
+    watch_tree = part("memory").watch_tree
     hold = "b = bytearray(150_000_000); import time; time.sleep(2.5)"
     code = f"import subprocess, sys; c = subprocess.Popen([sys.executable, '-c', {hold!r}]); {hold}; c.wait()"
-    total, single = watch_rss(subprocess.Popen([sys.executable, "-c", code]))
-    assert total > 300e6 and 150e6 < single < 300e6, (total, single)
+    peak = watch_tree(subprocess.Popen([sys.executable, "-c", code]))
+    assert peak.pss_gb > 0.3 and peak.rss_gb >= peak.pss_gb, peak
+    assert 0.15 < peak.by_role["parent"]["pss_gb"] < 0.3, peak.by_role
+    assert 0.15 < peak.by_role["worker"]["pss_gb"] < 0.3, peak.by_role
+    assert {r["role"] for r in peak.at_peak} == {"parent", "worker"}
 
 
 def test_harness_runs_as_a_script_from_another_folder(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import resource
-import subprocess
 import time
 
 import numpy as np
@@ -210,39 +208,3 @@ def time_to_accuracy(
             "ratio": None if reached is None else reached / target_time,
         }
     return out
-
-
-def _watch_rss(proc: subprocess.Popen) -> tuple[float, float]:
-    """Peak resident memory of a running process, until it exits.
-
-    Sampled every 0.5 s with psutil: the whole process tree (summed) and its largest
-    single process. Without psutil, only the largest single process, from the
-    kernel's accounting of the children that have exited (the tree's sum is NaN).
-
-    Parameters
-    ----------
-    proc : subprocess.Popen
-        The process to watch; this waits for it.
-
-    Returns
-    -------
-    tuple of float
-        Peak bytes of the tree in all, and of its largest process.
-    """
-    try:
-        import psutil
-    except ImportError:
-        proc.wait()
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024.0
-        return float("nan"), peak
-    root, total, single = psutil.Process(proc.pid), 0.0, 0.0
-    while proc.poll() is None:
-        rss = []
-        for p in [root, *root.children(recursive=True)]:
-            try:
-                rss.append(p.memory_info().rss)
-            except psutil.Error:  # exited between listing and reading
-                pass
-        total, single = max(total, sum(rss)), max([single, *rss])
-        time.sleep(0.5)
-    return total, single

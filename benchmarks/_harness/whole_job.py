@@ -11,7 +11,7 @@ from pathlib import Path
 from mnist_estimators import load_mnist
 from mnist_estimators._keras.runtime import keras
 
-from .measure import _watch_rss
+from .memory import watch_tree
 from .networks import PREDICT_BATCH, _images, keras_network
 from .runners import MAKERS
 
@@ -47,8 +47,10 @@ def whole_job(n_jobs: str = "auto", out: str | None = None) -> dict:
     Returns
     -------
     dict
-        ``n_jobs``, ``compare_seconds``, ``peak_rss_gb`` (the tree in all),
-        ``peak_rss_one_process_gb``, ``reference_runs_seconds`` (both baselines),
+        ``n_jobs``, ``compare_seconds``, ``peak_pss_gb`` and ``peak_rss_gb`` (the
+        tree summed, sampled every 0.25 s), ``peak_rss_one_process_gb``,
+        ``memory`` (the peaks by role and the processes at the PSS peak:
+        :class:`.memory.TreePeak`), ``reference_runs_seconds`` (both baselines),
         ``reference_both_once_seconds`` (the faster), ``ratio`` (compare over it) and
         ``ratio_to_slower_reference``.
 
@@ -70,7 +72,7 @@ def whole_job(n_jobs: str = "auto", out: str | None = None) -> dict:
         start = time.perf_counter()
         command = [sys.executable, "-m", "mnist_estimators.cli", "compare", "--dataset", "mnist"]
         proc = subprocess.Popen([*command, "--out", folder, "--no-progress", "--n-jobs", n_jobs])
-        total, single = _watch_rss(proc)
+        peak = watch_tree(proc)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"compare failed with exit code {proc.returncode}")
@@ -79,8 +81,10 @@ def whole_job(n_jobs: str = "auto", out: str | None = None) -> dict:
     return {
         "n_jobs": n_jobs,
         "compare_seconds": wall,
-        "peak_rss_gb": total / 1e9,
-        "peak_rss_one_process_gb": single / 1e9,
+        "peak_pss_gb": peak.pss_gb,
+        "peak_rss_gb": peak.rss_gb,
+        "peak_rss_one_process_gb": max(r["rss_gb"] for r in peak.by_role.values()),
+        "memory": peak.to_dict(),
         "reference_both_once_seconds": reference,
         "reference_runs_seconds": references,
         "ratio": wall / reference,

@@ -51,6 +51,7 @@ from .._keras.runtime import (
     seeded,
 )
 from .._keras.schedules import set_cosine_schedule
+from .._memory import aligned_empty
 from ._compat import Interval, ScikerasClassifierCompat, StrOptions, check_is_fitted
 from ._defaults import REFERENCE_TRAINING, auto_training
 from ._validation import (
@@ -660,8 +661,10 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         X, _ = self._validate_data(X=X)
         n = X.shape[0]
         pad = -n % self._predict_row_multiple
-        if pad:
-            X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), dtype=X.dtype)])
+        if pad:  # zero rows, in an array the backend takes in one copy (see _memory)
+            padded = aligned_empty((n + pad, *X.shape[1:]), X.dtype)
+            padded[:n], padded[n:] = X, 0
+            X = padded
         with keras_predicting(self.model_):
             out = self.model_.predict(X, batch_size=self._predict_batch_size, verbose=0)
         return out[:n]

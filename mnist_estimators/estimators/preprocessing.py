@@ -12,6 +12,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 
+from .._memory import aligned_empty
 from ._compat import Interval, StrOptions, check_is_fitted
 from ._validation import LAYOUTS, check_images, fit_images, to_layout, transform_images
 
@@ -95,7 +96,8 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self, X, reset=False, dtype="numeric", ensure_all_finite=False
         )
         self._check_range(X)
-        out = X.astype(np.float32, copy=True)
+        out = aligned_empty(X.shape, np.float32)  # TensorFlow takes it in one copy
+        out[...] = X
         if self.clip:
             np.clip(out, 0.0, self.max_value, out=out)
         out *= np.float32(1.0 / self.max_value)

@@ -44,6 +44,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._keras.runtime import BACKEND, configure_threads, configure_worker, gpu_count, start
 from .._keras.runtime import own_process as _own_process
+from .._memory import release_freed_memory
 from .errors import BackendMismatchError, DaskUnavailableError, SchedulerUnreachableError
 
 __all__ = [
@@ -344,8 +345,12 @@ class _WorkerTask:
             if watch_parent(self.caller):
                 _own_process()
         start()
-        with parallel_config(backend="sequential"):
-            return self.func(*args)
+        try:
+            with parallel_config(backend="sequential"):
+                return self.func(*args)
+        finally:
+            if os.getpid() != self.caller:  # a worker of the package's: its heap back
+                release_freed_memory()
 
 
 #: What joblib's process pool (loky) says when it has restarted a worker on purpose: it

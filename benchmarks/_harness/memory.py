@@ -1,0 +1,98 @@
+"""Memory of a process tree while it runs: PSS and RSS, summed and per process.
+
+PSS (proportional set size) counts a page shared by k processes as 1/k in each, so
+its sum over a tree counts shared pages once: the libraries every worker maps
+(TensorFlow's are hundreds of MB) and the training data memory-mapped by joblib. RSS
+counts them in every process; both are reported.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+
+import psutil
+
+__all__ = ["TreePeak", "role", "smaps_rollup", "watch_tree"]
+
+
+def role(process: psutil.Process, root: psutil.Process) -> str:
+    """``"parent"``, ``"worker"`` (loky's, Dask's) or ``"helper"`` (resource trackers)."""
+    if process.pid == root.pid:
+        return "parent"
+    try:
+        cmd = " ".join(process.cmdline())
+    except psutil.Error:
+        return "helper"
+    if "resource_tracker" in cmd or "semaphore_tracker" in cmd:
+        return "helper"
+    return "worker"
+
+
+@dataclass
+class TreePeak:
+    """The peaks of one watched run.
+
+    Attributes
+    ----------
+    pss_gb, rss_gb : float
+        Peak of the sum over the tree (sampled together, at the same moment).
+    by_role : dict
+        Role -> peak PSS and RSS (GB) of the largest process of that role.
+    samples : int
+        How many times the tree was read.
+    at_peak : list of dict
+        The processes at the moment of the PSS peak: role, pid, PSS, RSS, USS (GB).
+    """
+
+    pss_gb: float = 0.0
+    rss_gb: float = 0.0
+    by_role: dict = field(default_factory=dict)
+    samples: int = 0
+    at_peak: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def watch_tree(proc: subprocess.Popen, interval: float = 0.25) -> TreePeak:
+    """Sample the tree of ``proc`` every ``interval`` seconds until it exits (waits for it)."""
+    root = psutil.Process(proc.pid)
+    peak = TreePeak()
+    while proc.poll() is None:
+        rows = []
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                m = p.memory_full_info()
+            except psutil.Error:  # exited between listing and reading
+                continue
+            rows.append(
+                {"role": role(p, root), "pid": p.pid, "pss_gb": m.pss / 1e9,
+                 "rss_gb": m.rss / 1e9, "uss_gb": m.uss / 1e9}
+            )  # fmt: skip
+        peak.samples += 1
+        pss, rss = sum(r["pss_gb"] for r in rows), sum(r["rss_gb"] for r in rows)
+        if pss > peak.pss_gb:
+            peak.pss_gb, peak.at_peak = pss, rows
+        peak.rss_gb = max(peak.rss_gb, rss)
+        for r in rows:
+            best = peak.by_role.setdefault(r["role"], {"pss_gb": 0.0, "rss_gb": 0.0})
+            best["pss_gb"] = max(best["pss_gb"], r["pss_gb"])
+            best["rss_gb"] = max(best["rss_gb"], r["rss_gb"])
+        time.sleep(interval)
+    return peak
+
+
+def smaps_rollup(pid: int | None = None) -> dict[str, float]:
+    """A process's memory by kind (Linux ``/proc/PID/smaps_rollup``), in MB: its resident
+    anonymous memory (heap, TensorFlow's buffers, NumPy arrays) against file-backed
+    pages (libraries, memory-mapped data)."""
+    path = f"/proc/{'self' if pid is None else pid}/smaps_rollup"
+    out = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                out[parts[0].rstrip(":")] = int(parts[1]) / 1024
+    return out
