@@ -395,6 +395,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the run's data set is, to draw the misclassified test images of a "
         "comparison (default: MNIST_ESTIMATORS_DATA, the usual places)",
     )
+    m = sub.add_parser(
+        "measure-paths",
+        help="time every computation of the LSTM on this machine, write a table entry",
+        description="Train the LSTM by each candidate computation (the loop unrolled into "
+        "the graph, the backend's fused kernel, Keras' own loop) on MNIST training "
+        "images, check that they compute the same network, time them (interleaved rounds, "
+        "medians), and write this machine's entry into a table that LSTMClassifier("
+        "unroll='auto') reads when MNIST_ESTIMATORS_LSTM_PATHS names it.",
+    )
+    m.add_argument("--out", required=True, help="the table file to write this machine's entry into")
+    m.add_argument("--data-dir", help="where MNIST is (default: MNIST_ESTIMATORS_DATA, ...)")
+    m.add_argument(
+        "--max-samples", type=_positive_int, default=20000, help="images (default: 20,000)"
+    )
+    m.add_argument("--batch-size", type=_positive_int, default=128, help="batch (default: 128)")
+    m.add_argument(
+        "--repeats", type=_positive_int, default=3, help="timed epochs per path (default: 3)"
+    )
+    m.add_argument("--backend", choices=sorted(BACKENDS), help="the Keras backend to measure")
     d = sub.add_parser("datasets", help="list data sets, where they are found, sample counts")
     d.add_argument("--data-dir", help="look only in this folder")
     d.add_argument("--json", action="store_true", help="print JSON")
@@ -673,6 +692,30 @@ def _attach_test_images(result, data_dir) -> None:
     result.X_test = data.X_test
 
 
+def cmd_measure_paths(args) -> int:
+    from ._environment import machine, now_iso
+    from ._keras import paths
+
+    data = load_train_test("mnist", data_dir=args.data_dir, n_train=args.max_samples, n_test=10)
+    X = (data.X.reshape(-1, 28, 28) / 255.0).astype("float32")
+    key = paths.machine_key()
+    print(f"Measuring the LSTM's paths on {machine()}; key {key}")
+    result = paths.measure(X, data.y, batch_size=args.batch_size, repeats=args.repeats)
+    best = result["rates"][result["path"]]
+    for path, rate in sorted(result["rates"].items(), key=lambda kv: -kv[1]):
+        print(
+            f"  {path:9} {rate:8,.0f} images/s  {rate / best:.2f}x the fastest  "
+            f"(largest difference from Keras' loop {result['max_difference'][path]:.1e})"
+        )
+    paths.write_entry(
+        args.out, key, result["path"], result["rates"], measured=now_iso()[:10],
+        machine=machine(), images=len(data.y), batch_size=args.batch_size,
+        repeats=args.repeats, command=_command_line(),
+    )  # fmt: skip
+    print(f"Fastest: {result['path']}; entry written to {args.out}")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     rows = describe_datasets(args.data_dir)
     if args.json:
@@ -764,6 +807,7 @@ def _run(parser, args) -> int:
         "explain": cmd_explain,
         "datasets": cmd_datasets,
         "report": cmd_report,
+        "measure-paths": cmd_measure_paths,
     }
     try:
         _use_backend(getattr(args, "backend", None))

@@ -76,11 +76,11 @@ class CPUUnrolledLSTM(keras.layers.LSTM):
     2-core AVX2 machine (docs/results.md); on the AVX-512 machine of 2026-11-30 plain
     Keras' loop trained faster at batch 128, trace time included (docs/results.md,
     "Keras backends side by side"). Outputs equal Keras' loop to float32 rounding
-    (tests/test_layers.py). Whenever a GPU is visible, for longer or unknown
-    sequence lengths, and on JAX and PyTorch (whose fast paths are XLA's
-    compiled step and :class:`FusedLSTM`), the layer does exactly what
+    (tests/test_layers.py). It unrolls on any backend's CPU; whenever a GPU is
+    visible, and for longer or unknown sequence lengths, the layer does exactly what
     ``keras.layers.LSTM`` does, so it takes Keras' cuDNN kernel on a GPU (which
-    ``unroll=True`` would rule out).
+    ``unroll=True`` would rule out). Which path is fastest on a machine is measured
+    (:mod:`mnist_estimators._keras.paths`).
 
     Examples
     --------
@@ -100,7 +100,6 @@ class CPUUnrolledLSTM(keras.layers.LSTM):
         steps = sequences.shape[1]
         return (
             not self.unroll
-            and BACKEND.fast_cpu_lstm == "unrolled"
             and steps is not None
             and steps <= self.max_unrolled_steps
             and not gpu_visible()

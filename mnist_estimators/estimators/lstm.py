@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from .._keras.layers import fast_lstm
+from .._keras.paths import lstm_layer, lstm_path
 from .._keras.runtime import keras
-from ._compat import Interval
+from ._compat import Interval, StrOptions
 from ._defaults import TRAINING_DEFAULTS
 from .base import COMMON_ATTRIBUTES_DOC, KerasImageClassifier, common_params_doc
 
@@ -41,16 +41,17 @@ class LSTMClassifier(KerasImageClassifier):
         Read each row sequence in both directions.
     dropout : float, default=0.5
         Dropout rate before the output layer.
-    unroll : bool, default=True
-        True: on CPU, the backend's fastest LSTM path
-        (:func:`mnist_estimators._keras.layers.fast_lstm`), the same maths: on
-        TensorFlow the loop over the rows unrolled into the graph
-        (:class:`~mnist_estimators.CPUUnrolledLSTM`, for images of at most 64
-        rows, 1.2-1.5x faster training on the 2-core AVX2 machine; not on every
-        CPU, see docs/results.md), on PyTorch its fused kernel
-        (:class:`~mnist_estimators.FusedLSTM`), on JAX Keras' own layer. On a GPU
-        Keras' cuDNN kernel runs either way. False: ``keras.layers.LSTM`` and its
-        loop everywhere.
+    unroll : "auto" or bool, default="auto"
+        Which computation of the same LSTM runs on a CPU (the maths and the
+        weights are the same; :mod:`mnist_estimators._keras.paths`): the loop over
+        the rows unrolled into the graph (:class:`~mnist_estimators.CPUUnrolledLSTM`),
+        the backend's fused kernel (:class:`~mnist_estimators.FusedLSTM`), or Keras'
+        own loop. "auto": the one measured fastest on this machine, read from a
+        table keyed by the CPU, the backend and the versions (the same machine
+        always takes the same path; ``lstm_path_`` says which, and why). True: the
+        backend's default of version 0.2 (TensorFlow unrolled, PyTorch fused, JAX
+        Keras' loop). False: ``keras.layers.LSTM`` and its loop everywhere. On a GPU
+        Keras' cuDNN kernel runs in every case.
 """
         + common_params_doc(**TRAINING_DEFAULTS["lstm"])
         + """
@@ -58,7 +59,10 @@ class LSTMClassifier(KerasImageClassifier):
     ----------
 """
         + COMMON_ATTRIBUTES_DOC
-        + """
+        + """    lstm_path_ : str
+        The LSTM computation the network took on a CPU and where that choice came
+        from, e.g. ``"keras (measured (committed table, 2026-12-03))"``.
+
     Examples
     --------
     >>> from mnist_estimators import LSTMClassifier, load_digits_images
@@ -75,7 +79,7 @@ class LSTMClassifier(KerasImageClassifier):
         "lstm_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "unroll": ["boolean"],
+        "unroll": [StrOptions({"auto"}), "boolean"],
     }
     input_layout = "sequence"
     network_name = "lstm"
@@ -87,7 +91,7 @@ class LSTMClassifier(KerasImageClassifier):
         lstm_layers=1,
         bidirectional=False,
         dropout=0.5,
-        unroll=True,
+        unroll="auto",
         optimizer="adam",
         learning_rate=TRAINING_DEFAULTS["lstm"]["learning_rate"],
         lr_schedule=TRAINING_DEFAULTS["lstm"]["lr_schedule"],
@@ -131,7 +135,9 @@ class LSTMClassifier(KerasImageClassifier):
 
     def build_network(self, inputs, n_classes):
         x = inputs
-        lstm = fast_lstm() if self.unroll else keras.layers.LSTM
+        path, source = lstm_path(self.unroll)
+        self.lstm_path_ = f"{path} ({source})"
+        lstm = lstm_layer(path)
         for i in range(self.lstm_layers):
             layer = lstm(self.units, return_sequences=i < self.lstm_layers - 1)
             x = (keras.layers.Bidirectional(layer) if self.bidirectional else layer)(x)

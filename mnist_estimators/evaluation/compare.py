@@ -25,6 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .. import _clock
 from .._environment import machine, now_iso, versions
+from .._keras.paths import lstm_path
 from .._keras.runtime import BACKEND, device_description
 from .folds import Task, run_all, seeded_model
 from .result import ComparisonResult
@@ -42,14 +43,17 @@ __all__ = [
 
 
 def run_setup(command: str, start: float, setup: dict | None) -> dict:
-    """The report's "Setup" facts of a run: the call, versions, backend, device, machine,
-    wall time, date."""
+    """The report's "Setup" facts of a run: the call, versions, backend, device, machine
+    (with TensorFlow's oneDNN state), the LSTM's path at ``unroll="auto"`` and where it
+    was read, wall time, date."""
+    path, source = lstm_path("auto")
     return {
         "command": command,
         "versions": versions(),
         "backend": BACKEND.name,
         "device": device_description(),
         "machine": machine(),
+        "lstm_path": f"{path} ({source})",
         "wall_time": _clock.now() - start,
         "date": now_iso(),
         **(setup or {}),

@@ -134,6 +134,7 @@ def _fitted_facts(estimator, n_train: int, fit_time: float) -> dict:
     epochs = int(getattr(final, "n_iter_", len(history.get("loss", []))))
     return {
         "epochs": epochs,
+        "lstm_path": getattr(final, "lstm_path_", None),  # the computation an LSTM took
         "train_images_per_s": n_train * epochs / fit_time if fit_time > 0 else float("nan"),
         "n_params": int(final.count_params()) if hasattr(final, "count_params") else None,
         "history": history,

@@ -171,6 +171,7 @@ def _setup_lines(cfg) -> list[str]:
         ("backend", "Keras backend"),
         ("device", "Device"),
         ("machine", "Machine"),
+        ("lstm_path", 'LSTM path (unroll="auto")'),
         ("wall_time", "Wall time"),
         ("date", "Date"),
     ):
