@@ -52,7 +52,13 @@ from pathlib import Path
 if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness.measure import fixed_cost, matmul_peak, throughput, time_to_accuracy
+from _harness.measure import (
+    fixed_cost,
+    matmul_peak,
+    network_paths,
+    throughput,
+    time_to_accuracy,
+)
 from _harness.networks import training_flops
 from _harness.runners import MAKERS, _torch_available
 from _harness.summary import _median, ratios, summarise, thread_settings
@@ -130,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             "training_flops_per_image": training_flops(model),
         }
         entry["fixed_cost_seconds"] = fixed_cost(model, X, y, args.repeats)
+        entry["paths"] = network_paths(model, X, y, args.repeats)
         if not args.no_time_to_accuracy:
             entry["time_to_accuracy"] = time_to_accuracy(model, X, y, Xt, yt)
         report["models"][model] = entry
@@ -170,6 +177,19 @@ def print_report(report: dict, args: argparse.Namespace) -> None:
             )
         for name, value in entry["ratios"].items():
             print(f"{'':6} {name:45} {value:.2f}x")
+        p = entry["paths"]
+        if p["chosen_path"] == "conv2d":
+            print(f"{'':6} path at the defaults: {p['chosen']}")
+        else:
+            best = max(p["rates"].values())
+            others = ", ".join(
+                f"{name} {rate:,.0f} ({rate / best:.2f}x)" for name, rate in p["rates"].items()
+            )
+            print(
+                f"{'':6} path at the defaults: {p['chosen']}; every path, images/s (medians, "
+                f"batch {p['batch_size']}): {others}; chosen/fastest "
+                f"{p['rates'][p['chosen_path']] / best:.2f}x"
+            )
         fc = entry["fixed_cost_seconds"]
         reused = f"{_median(fc['ours'][1:]):.2f} s" if len(fc["ours"]) > 1 else "not measured"
         print(

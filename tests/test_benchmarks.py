@@ -220,4 +220,5 @@ def test_harness_runs_and_writes_its_json(harness, tmp_path, monkeypatch, capsys
     assert "wrapper_overhead@64" in printed and "keras-matched@64" in printed
     assert "of peak" in printed and "reusing the compiled network" in printed
     assert "a user's own fit" in printed
+    assert cnn["paths"]["chosen_path"] == "conv2d" and "path at the defaults: conv2d" in printed
     assert f"JSON: {out}" in printed

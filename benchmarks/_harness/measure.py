@@ -208,3 +208,31 @@ def time_to_accuracy(
             "ratio": None if reached is None else reached / target_time,
         }
     return out
+
+
+def network_paths(model: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict:
+    """The computation each network takes at its defaults, and every candidate's speed.
+
+    The LSTM: every path of :mod:`mnist_estimators._keras.paths`, timed in interleaved
+    rounds at the default batch for these images (:func:`~mnist_estimators._keras.paths.measure`),
+    and the one ``unroll="auto"`` takes here. The CNN has one computation per process
+    (Keras' ``Conv2D``); on TensorFlow, oneDNN's state is fixed when TensorFlow starts, and
+    the machine line says which it is.
+    """
+    from mnist_estimators._keras import paths
+    from mnist_estimators.estimators import auto_training
+
+    batch = auto_training(model, len(y), "auto")[0]
+    if model != "lstm":
+        return {"chosen": "conv2d (one computation per process)", "chosen_path": "conv2d",
+                "rates": {"conv2d": float("nan")}, "batch_size": batch}  # fmt: skip
+    chosen, source = paths.lstm_path("auto")
+    sequences = (X.reshape(-1, 28, 28) / 255.0).astype(np.float32)
+    result = paths.measure(sequences, y, batch_size=batch, repeats=repeats)
+    return {
+        "chosen": f"{chosen} ({source})",
+        "chosen_path": chosen,
+        "rates": result["rates"],
+        "max_difference": result["max_difference"],
+        "batch_size": batch,
+    }
