@@ -283,6 +283,13 @@ INTERNALS: tuple[Internal, ...] = (
         ("evaluation/parallel.py",),
         "joblib's vendored loky executor: a fresh process per thread count for experiment d.",
     ),
+    Internal(
+        "joblib.externals.loky.get_reusable_executor",
+        "joblib",
+        ("evaluation/parallel.py",),
+        "loky's pool of one worker beside the command line's own process (joblib runs "
+        "n_jobs=1 in the calling process).",
+    ),
 )
 
 _BY_SYMBOL = {entry.symbol: entry for entry in INTERNALS}

@@ -459,10 +459,20 @@ def _start(args) -> None:
 
 
 def _jobs_for(args, data) -> int | None:
-    """--n-jobs for the library: "auto" sized to the cores and to this data's memory."""
-    from .evaluation.parallel import resolve_n_jobs
+    """--n-jobs for the library: "auto" sized to the cores and to this data's memory.
 
-    return resolve_n_jobs(args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler)
+    In the console script's own process, before the backend starts, this process gets
+    a worker's share of the cores: it then trains tasks beside its workers (one
+    process fewer, each with TensorFlow's runtime and a copy of the data).
+    """
+    from .evaluation.parallel import resolve_n_jobs, usable_cores
+
+    jobs = resolve_n_jobs(args.n_jobs, data.X.nbytes + data.X_test.nbytes, scheduler=args.scheduler)
+    if args.own_process and args.scheduler is None and jobs is not None and jobs > 1:
+        from ._keras.runtime import configure_threads
+
+        configure_threads(max(1, usable_cores() // jobs))
+    return jobs
 
 
 def _prepare(args):

@@ -7,6 +7,7 @@ and 1.1 GB each, beside the resumed run.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,8 +20,15 @@ import pytest
 
 def _records(folder) -> dict[str, bytes]:
     """The per-task records (not the run's config and the results written at its end)."""
-    skip = {"config.json", "results.json"}
+    skip = {"config.json", "results.json", "compare.json"}
     return {p.name: p.read_bytes() for p in folder.rglob("*.json") if p.name not in skip}
+
+
+def _busy(process: psutil.Process) -> bool:
+    try:
+        return process.cpu_percent(0.2) > 20
+    except psutil.Error:  # it ended meanwhile
+        return False
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the parent watch runs on POSIX systems")
@@ -29,17 +37,18 @@ def test_a_killed_comparison_leaves_no_worker_and_resumes(mnist_dir, tmp_path):
     command = [
         sys.executable, "-m", "mnist_estimators.cli", "compare", "--dataset", "mnist",
         "--data-dir", str(mnist_dir), "--max-samples", "1500", "--max-test-samples", "300",
-        "--epochs", "2", "--cv", "3", "--n-jobs", "2", "--no-progress", "--out", str(out),
+        "--epochs", "2", "--cv", "3", "--n-jobs", "3", "--no-progress", "--out", str(out),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + 300
     workers: list[psutil.Process] = []
-    # Kill once a record is on disk and two workers are training (a fold in flight).
+    # Kill once a record is on disk and two workers are training (a fold in flight;
+    # the command line's own process trains a third).
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stderr.read().decode()
-        workers = [p for p in parent.children(recursive=True) if p.cpu_percent(0.2) > 20]
+        workers = [p for p in parent.children(recursive=True) if _busy(p)]
         if len(_records(out)) >= 1 and len(workers) >= 2:
             break
     else:
@@ -69,7 +78,7 @@ def test_the_parent_watch_ends_an_orphan_within_seconds(tmp_path):
     its nanny), whose parent is then killed, is gone within seconds."""
     script = (
         "import os, sys, time\n"
-        "from mnist_estimators.evaluation.parallel import watch_parent\n"
+        "from mnist_estimators._watch import watch_parent\n"
         "assert not watch_parent(os.getppid() + 1)  # not its parent: not watched\n"
         "assert watch_parent(os.getppid())\n"
         f"open({str(tmp_path / 'watching')!r}, 'w').close()\n"
@@ -89,3 +98,57 @@ def test_the_parent_watch_ends_an_orphan_within_seconds(tmp_path):
     middle.kill()
     middle.wait()
     child.wait(timeout=5)  # psutil.TimeoutExpired if it outlives its parent
+
+
+CHILD_SERIAL_ONE_THREAD = """
+import json, sys
+from mnist_estimators.evaluation.parallel import configure_tensorflow_threads
+assert configure_tensorflow_threads(1)
+from mnist_estimators import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_the_command_line_trains_beside_one_worker_with_the_same_numbers(mnist_dir, tmp_path):
+    """On 2 cores, `mnist-estimators compare --n-jobs 2` (the console script, its own
+    process) trains in its own process beside one worker process, rather than beside
+    two: one TensorFlow runtime and one copy of the data fewer. Every record equals a
+    run of one process with one TensorFlow thread, bit for bit."""
+    data = ["--dataset", "mnist", "--data-dir", str(mnist_dir), "--max-samples", "2000",
+            "--max-test-samples", "300", "--epochs", "2", "--cv", "2", "--no-progress"]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    beside = tmp_path / "beside"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mnist_estimators.cli", "compare", *data, "--n-jobs", "2",
+         "--out", str(beside)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    parent = psutil.Process(proc.pid)
+    workers = set()
+    while proc.poll() is None:
+        try:
+            workers |= {
+                p.pid for p in parent.children() if "resource_tracker" not in " ".join(p.cmdline())
+            }
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert "2 process(es)" in out
+    assert len(workers) == 1, workers  # this process and one worker
+    serial = tmp_path / "serial"
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD_SERIAL_ONE_THREAD, "compare", *data, "--n-jobs", "1",
+         "--out", str(serial)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name, content in _records(serial).items():
+        got, want = json.loads(_records(beside)[name]), json.loads(content)
+        for key in ("accuracy", "log_loss", "predictions"):
+            if key in want:
+                assert got[key] == want[key], (name, key)
+        for key, values in want.get("history", {}).items():
+            if key != "epoch_time":  # the one thing that differs: a clock
+                assert got["history"][key] == values, (name, key)

@@ -320,8 +320,9 @@ class TensorFlowBackend(Backend):
         self._tf().config.experimental.enable_op_determinism()
 
     def _count_gpus(self) -> int:
-        self.start()
-        return len(self._tf().config.list_logical_devices("GPU"))
+        # The physical devices: listing them does not start the runtime, so thread
+        # counts can still be set after.
+        return len(self._tf().config.list_physical_devices("GPU"))
 
     def gpu_names(self) -> list[str]:
         tf = self._tf()
@@ -365,6 +366,13 @@ class TensorFlowBackend(Backend):
                 ctx._seed, ctx._rng = saved_seed, saved_rng
             else:  # pragma: no cover
                 tf.random.set_seed(saved_seed)
+
+    def dataset_of_batches(self, batches, arrays):
+        """A ``tf.data`` dataset of ``batches()`` (a generator of tuples of NumPy arrays
+        shaped as ``arrays`` but for the first dimension), two batches prefetched."""
+        tf = self._tf()
+        signature = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in arrays)
+        return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
 
     def gradient_registry(self) -> dict | None:
         try:

@@ -91,6 +91,7 @@ __all__ = [
     "own_process",
     "seeded",
     "start",
+    "trains_as_a_worker",
 ]
 
 #: The backend Keras runs in this process (its class in :data:`.backends.BACKENDS`).
@@ -108,7 +109,10 @@ def configure_threads(threads: int) -> bool:
     >>> configure_threads(1) in (True, False)
     True
     """
-    return BACKEND.configure_worker(threads)
+    done = BACKEND.configure_worker(threads)
+    if done:
+        _OWN_PROCESS["threads"] = int(threads)
+    return done
 
 
 def configure_worker(threads: int | None, gpu_share: float | None = None) -> bool:
@@ -134,7 +138,7 @@ def start() -> None:
             BACKEND.deterministic()
 
 
-_OWN_PROCESS = {"declared": False, "applied": False}
+_OWN_PROCESS = {"declared": False, "applied": False, "threads": None}
 
 
 def own_process() -> None:
@@ -149,6 +153,17 @@ def own_process() -> None:
     the user's process.
     """
     _OWN_PROCESS["declared"] = True
+
+
+def trains_as_a_worker(threads: int) -> bool:
+    """Whether this process may train a task of a parallel run beside its workers.
+
+    Only a process of the package's own (:func:`own_process`, the command line) whose
+    backend was given ``threads`` threads, as each worker is, before its runtime
+    started: so a task gives the same numbers here as in a worker (tested). A
+    user's process never does.
+    """
+    return _OWN_PROCESS["declared"] and _OWN_PROCESS["threads"] == int(threads)
 
 
 def gpu_count() -> int:

@@ -615,7 +615,10 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                 data,
                 epochs=initial_epoch + epochs,
                 initial_epoch=initial_epoch,
-                validation_data=val,
+                # Sliced batch by batch too, in order: no second copy of the data.
+                validation_data=None
+                if val is None
+                else SeededArrays(*val, batch_size=self.batch_size_, seed=None, shuffle=False),
                 callbacks=callbacks,
                 verbose=self.verbose,
             )

@@ -34,17 +34,25 @@ import contextlib
 import os
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, wait
 
 from joblib import parallel_config
-from joblib.externals.loky import ProcessPoolExecutor
+from joblib.externals.loky import ProcessPoolExecutor, get_reusable_executor
 from sklearn.utils.parallel import Parallel, delayed
 
-from .._keras.runtime import BACKEND, configure_threads, configure_worker, gpu_count, start
+from .._keras.runtime import (
+    BACKEND,
+    configure_threads,
+    configure_worker,
+    gpu_count,
+    start,
+    trains_as_a_worker,
+)
 from .._keras.runtime import own_process as _own_process
 from .._memory import release_freed_memory
+from .._watch import watch_parent
 from .errors import BackendMismatchError, DaskUnavailableError, SchedulerUnreachableError
 
 __all__ = [
@@ -264,46 +272,6 @@ def worker_threads() -> int | None:
         return None
 
 
-#: Seconds between two looks of a worker process at its parent (:func:`watch_parent`).
-PARENT_POLL_S = 1.0
-_WATCHING: list[int] = []
-
-
-def watch_parent(parent: int) -> bool:
-    """End this worker process within :data:`PARENT_POLL_S` seconds of ``parent``'s death.
-
-    Started once per process, by the first task that runs in a direct child of the
-    process that sent it (a loky worker, a process of :func:`run_with_threads`, a
-    worker of a Dask ``LocalCluster`` the package started): a daemon thread compares
-    ``os.getppid()`` with ``parent`` every second, and ends the process
-    (``os._exit``) when the parent is gone, a ``SIGKILL`` included. So a killed
-    comparison leaves no worker training on for minutes beside its resumed run
-    (two loky workers ran on for 6-12 minutes, measured before). It works on every
-    POSIX system, where an orphan is given a new parent; ``prctl(PR_SET_PDEATHSIG)``
-    would be Linux only, and fires when the *thread* that started the worker ends.
-    A worker whose parent is another process (a Dask cluster's own worker, whose
-    parent is its nanny) is left alone: that cluster is not the package's.
-
-    Returns
-    -------
-    bool
-        Whether this process watches ``parent`` (now or already).
-    """
-    if _WATCHING:
-        return _WATCHING[0] == parent
-    if os.name != "posix" or os.getppid() != parent:
-        return False
-    _WATCHING.append(parent)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        os._exit(70)  # EX_SOFTWARE: the run this worker served is gone
-
-    threading.Thread(target=watch, name="mnist-estimators-parent-watch", daemon=True).start()
-    return True
-
-
 class _WorkerTask:
     """``func`` as a task: run with its worker's threads, and joblib's sequential backend.
 
@@ -381,9 +349,11 @@ def run_tasks(
     if scheduler is None:
         cores = usable_cores()
         jobs = cores if n_jobs == -1 else min(int(n_jobs), len(tasks))
-        task_func = _WorkerTask(
-            func, threads=max(cores // max(jobs, 1), 1), gpu_share=worker_gpu_share(jobs)
-        )
+        threads = max(cores // max(jobs, 1), 1)
+        task_func = _WorkerTask(func, threads=threads, gpu_share=worker_gpu_share(jobs))
+        if jobs > 1 and trains_as_a_worker(threads):
+            yield from _quiet_while_waiting(_beside_workers(task_func, tasks, shared, jobs - 1))
+            return
         run = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
         yield from _quiet_while_waiting(run(delayed(task_func)(t, *shared) for t in tasks))
         return
@@ -403,6 +373,75 @@ def run_tasks(
                 yield from run(delayed(_WorkerTask(func))(t, *shared) for t in tasks)
             finally:
                 client.cancel(futures)
+
+
+def _beside_workers(task_func, tasks: list, shared: tuple, workers: int) -> Iterator:
+    """``task_func``'s results, from ``workers`` worker processes and this process.
+
+    For the package's own process (the command line), whose backend has a worker's
+    threads (:func:`~mnist_estimators._keras.runtime.trains_as_a_worker`): a thread
+    of this process trains the tasks that the workers have not taken, so a run on two
+    cores needs one worker process beside it rather than two (each holds TensorFlow's
+    runtime and a copy of the data). Both draw from one queue of tasks, and every
+    result comes back here as it is ready, so its record is written at once.
+    """
+    import queue
+
+    from sklearn import config_context, get_config
+
+    config = get_config()
+    pending = iter(tasks)
+    lock = threading.Lock()
+    results: queue.Queue = queue.Queue()
+
+    def next_task():
+        with lock:
+            return next(pending, None)
+
+    def in_workers() -> None:
+        # loky's executor itself: joblib runs n_jobs=1 in the calling process.
+        try:
+            with config_context(**config):
+                executor = get_reusable_executor(
+                    max_workers=workers, initializer=watch_parent, initargs=(os.getpid(),)
+                )
+                running = set()
+                while True:
+                    while len(running) < workers and (task := next_task()) is not None:
+                        wrapped, args, kwargs = delayed(task_func)(task, *shared)
+                        running.add(executor.submit(wrapped, *args, **kwargs))
+                    if not running:
+                        break
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        results.put((True, future.result()))
+        except BaseException as exc:  # handed to the caller's thread
+            results.put((False, exc))
+        results.put(None)
+
+    def here() -> None:
+        try:
+            with config_context(**config):
+                while (task := next_task()) is not None:
+                    results.put((True, task_func(task, *shared)))
+        except BaseException as exc:
+            results.put((False, exc))
+        results.put(None)
+
+    for target in (in_workers, here):
+        threading.Thread(
+            target=target, name=f"mnist-estimators-{target.__name__}", daemon=True
+        ).start()
+    running = 2
+    while running:
+        item = results.get()
+        if item is None:
+            running -= 1
+            continue
+        ok, value = item
+        if not ok:
+            raise value
+        yield value
 
 
 def run_with_threads(func: Callable, tasks: list, shared: tuple, *, threads: int) -> Iterator:
