@@ -717,11 +717,12 @@ def cmd_measure_paths(args) -> int:
             f"  {path:9} {rate:8,.0f} images/s  {rate / best:.2f}x the fastest  "
             f"(largest difference from Keras' loop {result['max_difference'][path]:.1e})"
         )
-    paths.write_entry(
-        args.out, key, result["path"], result["rates"], measured=now_iso()[:10],
-        machine=machine(), images=len(data.y), batch_size=args.batch_size,
-        repeats=args.repeats, command=_command_line(),
-    )  # fmt: skip
+    paths.write_entry(args.out, {
+        "key": key, "path": result["path"], "rates": result["rates"],
+        "max_difference": result["max_difference"], "measured": now_iso()[:10],
+        "machine": machine(), "images": len(data.y), "batch_size": args.batch_size,
+        "repeats": args.repeats, "command": _command_line(),
+    })  # fmt: skip
     print(f"Fastest: {result['path']}; entry written to {args.out}")
     return 0
 
@@ -768,6 +769,20 @@ def _use_backend(backend: str | None) -> None:
 #: The commands that train: in the console script's own process, they make every op
 #: deterministic first (:func:`mnist_estimators._keras.runtime.own_process`).
 TRAINING_COMMANDS = frozenset({"compare", "grid-search", "explain"})
+
+
+def _choose_onednn() -> None:
+    """In the console script's own process, before TensorFlow starts: TensorFlow's oneDNN
+    kernels on or off, as measured fastest for this machine (``path_table.onednn_choice``),
+    where ``TF_ENABLE_ONEDNN_OPTS`` is unset. The workers inherit it: every process of
+    the run uses the same kernels, so one process and several give the same numbers."""
+    from ._keras.path_table import onednn_choice
+
+    if "TF_ENABLE_ONEDNN_OPTS" in os.environ or "tensorflow" in sys.modules:
+        return
+    choice = onednn_choice()
+    if choice is not None:
+        os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1" if choice[0] == "on" else "0"
 
 
 def run() -> None:
@@ -822,6 +837,7 @@ def _run(parser, args) -> int:
     try:
         _use_backend(getattr(args, "backend", None))
         if args.own_process and args.command in TRAINING_COMMANDS:
+            _choose_onednn()
             from ._keras.runtime import own_process
 
             own_process()

@@ -31,7 +31,10 @@ def small(digits):
 @pytest.mark.parametrize("path", ["keras", "unrolled"])
 def test_auto_takes_the_path_of_the_machines_entry(path, small, tmp_path, monkeypatch):
     table = tmp_path / f"{path}.json"
-    paths.write_entry(table, paths.machine_key(), path, {path: 1.0}, measured="2026-12-03")
+    paths.write_entry(
+        table,
+        {"key": paths.machine_key(), "path": path, "rates": {path: 1.0}, "measured": "2026-12-03"},
+    )
     monkeypatch.setenv(paths.TABLE_VARIABLE, str(table))
     est = _fit(*small)
     assert est.lstm_path_ == f"{path} (measured ({table}, 2026-12-03))"
@@ -41,7 +44,7 @@ def test_auto_takes_the_path_of_the_machines_entry(path, small, tmp_path, monkey
 def test_without_an_entry_the_backends_default_is_taken_and_said(small, tmp_path, monkeypatch):
     table = tmp_path / "other.json"
     other = {**paths.machine_key(), "simd": "a CPU that is not this one"}
-    paths.write_entry(table, other, "keras", {"keras": 1.0})
+    paths.write_entry(table, {"key": other, "path": "keras", "rates": {"keras": 1.0}})
     monkeypatch.setenv(paths.TABLE_VARIABLE, str(table))
     est = _fit(*small)
     default = paths.DEFAULTS[BACKEND.name]
@@ -99,3 +102,39 @@ def test_the_layers_of_each_path():
         "unrolled": CPUUnrolledLSTM, "fused": FusedLSTM, "keras": keras.layers.LSTM
     }  # fmt: skip
     assert set(paths.DEFAULTS) == set(paths.CANDIDATES)
+
+
+def test_the_command_line_sets_onednn_from_the_table_before_tensorflow_starts(tmp_path):
+    """A measured oneDNN choice for this machine: the console script's own process sets
+    TF_ENABLE_ONEDNN_OPTS from it (its workers inherit it), unless the user set it, and
+    only before TensorFlow is imported."""
+    import os
+    import subprocess
+    import sys
+
+    from mnist_estimators._keras import path_table
+
+    if path_table.machine_key()["backend"] != "tensorflow":
+        pytest.skip("oneDNN is TensorFlow's")
+    key = {k: v for k, v in path_table.machine_key().items() if k != "onednn"}
+    table = path_table.write_entry(
+        tmp_path / "t.json", {"kind": "onednn", "key": key, "onednn": "off"}
+    )
+    code = (
+        "import os\n"
+        "from mnist_estimators import cli\n"
+        "cli._choose_onednn()\n"
+        "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    env[path_table.TABLE_VARIABLE] = str(table)
+    got = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert got.stdout.strip() == "0", got.stderr
+    env["TF_ENABLE_ONEDNN_OPTS"] = "1"  # the user's own setting stays
+    got = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert got.stdout.strip() == "1", got.stderr
+    os.environ[path_table.TABLE_VARIABLE] = str(table)
+    try:
+        assert path_table.onednn_choice() == ("off", f"measured ({table}, ?)")
+    finally:
+        del os.environ[path_table.TABLE_VARIABLE]

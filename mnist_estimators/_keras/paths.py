@@ -28,11 +28,9 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
-from .._environment import cpu_flags, tensorflow_onednn
 from .layers import CPUUnrolledLSTM, FusedLSTM
+from .path_table import COMMITTED_TABLE, TABLE_VARIABLE, machine_key, read_tables, write_entry
 from .runtime import BACKEND, keras
 
 __all__ = [
@@ -59,56 +57,6 @@ CANDIDATES = {
 }
 #: Where no table has the machine's key: the path each backend took in version 0.2.
 DEFAULTS = {"tensorflow": "unrolled", "jax": "keras", "torch": "fused"}
-#: The table measured on the project's machines, shipped with the package.
-COMMITTED_TABLE = Path(__file__).with_name("lstm_paths.json")
-#: The environment variable naming a table of the user's own, read first.
-TABLE_VARIABLE = "MNIST_ESTIMATORS_LSTM_PATHS"
-
-
-def _minor(package: str) -> str:
-    try:
-        return ".".join(version(package).split(".")[:2])
-    except PackageNotFoundError:
-        return "-"
-
-
-def machine_key() -> dict:
-    """What the fastest path depends on: SIMD level, backend, versions, oneDNN.
-
-    Examples
-    --------
-    >>> sorted(machine_key())
-    ['backend', 'backend_version', 'keras', 'onednn', 'simd']
-    """
-    onednn = None
-    if BACKEND.name == "tensorflow":
-        onednn = "on" if tensorflow_onednn().startswith("oneDNN on") else "off"
-    return {
-        "simd": cpu_flags(),
-        "backend": BACKEND.name,
-        "backend_version": _minor(BACKEND.package),
-        "keras": _minor("keras"),
-        "onednn": onednn,
-    }
-
-
-def read_tables() -> list[tuple[str, list]]:
-    """``(source, entries)`` of the user's table (if named) and the committed one, in order."""
-    out = []
-    paths = [os.environ.get(TABLE_VARIABLE), str(COMMITTED_TABLE)]
-    for path in filter(None, paths):
-        try:
-            entries = json.loads(Path(path).read_text(encoding="utf-8")).get("entries", [])
-        except (OSError, ValueError) as exc:
-            if path == str(COMMITTED_TABLE):
-                entries = []
-            else:
-                raise ValueError(
-                    f"{TABLE_VARIABLE}={path} does not hold a table of LSTM paths ({exc}). "
-                    "Write one with `mnist-estimators measure-paths --out FILE`, or unset it."
-                ) from None
-        out.append((path, entries))
-    return out
 
 
 @cache
@@ -154,35 +102,6 @@ def lstm_path(unroll="auto") -> tuple[str, str]:
 def lstm_layer(path: str) -> type:
     """The layer class of ``path``."""
     return LAYERS[path]
-
-
-def write_entry(table, key: dict, path: str, rates: dict, **facts) -> Path:
-    """Add (or replace) the entry of ``key`` in the table file ``table``.
-
-    Parameters
-    ----------
-    table : str or Path
-        The JSON file (created if missing).
-    key : dict
-        :func:`machine_key` of the machine measured.
-    path : str
-        The fastest path measured.
-    rates : dict
-        Path -> training images/s (medians).
-    **facts
-        Anything else to keep with the entry (date, machine, command).
-    """
-    table = Path(table)
-    entries = []
-    if table.exists():
-        entries = json.loads(table.read_text(encoding="utf-8")).get("entries", [])
-    entries = [e for e in entries if e.get("key") != key]
-    entries.append({"key": key, "path": path, "rates": rates, **facts})
-    entries.sort(key=lambda e: json.dumps(e["key"], sort_keys=True))
-    table.parent.mkdir(parents=True, exist_ok=True)
-    table.write_text(json.dumps({"entries": entries}, indent=1) + "\n", encoding="utf-8")
-    _auto.cache_clear()
-    return table
 
 
 def _network(

@@ -1,0 +1,126 @@
+"""The fastest computation of each network on this machine, measured; the table's entries.
+
+    MNIST_ESTIMATORS_DATA=../shared/data/mnist python benchmarks/bench_paths.py
+    MNIST_ESTIMATORS_DATA=../shared/data/mnist python benchmarks/bench_paths.py --write
+
+For the backend Keras runs (``KERAS_BACKEND``), in fresh processes, on MNIST training
+images: every path of the LSTM (:mod:`mnist_estimators._keras.paths`: the loop unrolled
+into the graph, the backend's fused kernel, Keras' own loop), each first checked to
+compute the same network, and the CNN at its default batch. On TensorFlow it does so
+twice, with oneDNN's kernels off and on (``TF_ENABLE_ONEDNN_OPTS``, which only takes
+effect before TensorFlow starts, hence the processes). Every timing is a median of
+interleaved rounds. It prints each path's training images/s and its ratio to the fastest,
+and which oneDNN state trains both networks fastest (the main job's time per image:
+``1 / CNN rate + 1 / best LSTM rate``). With ``--write`` it writes the entries into the
+table (the package's committed one by default, ``--table`` for another), where
+``LSTMClassifier(unroll="auto")`` and the command line read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CHILD = """
+import json, statistics, sys, time
+import numpy as np
+from mnist_estimators import load_mnist, make_cnn_pipeline
+from mnist_estimators._environment import machine
+from mnist_estimators._keras import paths
+from mnist_estimators.estimators import auto_training
+n, repeats, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+X, y = load_mnist("train", return_X_y=True, n_samples=n, random_state=0)
+lstm = paths.measure((X.reshape(-1, 28, 28) / 255.0).astype("float32"), y,
+                     batch_size=auto_training("lstm", n)[0], repeats=repeats)
+cnn = make_cnn_pipeline(epochs=1, random_state=0).fit(X, y)  # traces; untimed
+rates = []
+for _ in range(repeats):
+    cnn.fit(X, y)
+    rates.append(n / cnn[-1].history_["epoch_time"][-1])
+json.dump({"key": paths.machine_key(), "machine": machine(), "lstm": lstm,
+           "cnn_rate": statistics.median(rates), "cnn_samples": rates,
+           "cnn_batch": auto_training("cnn", n)[0]}, open(out, "w"))
+"""
+
+
+def _measure(n: int, repeats: int, env: dict) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        subprocess.run(
+            [sys.executable, "-c", CHILD, str(n), str(repeats), str(out)], env=env, check=True
+        )
+        return json.loads(out.read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20000, help="training images (default 20,000)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per path (default 3)")
+    parser.add_argument("--write", action="store_true", help="write the entries into the table")
+    parser.add_argument("--table", default=None, help="the table file (default: the package's)")
+    parser.add_argument("--json", default="runs/bench/paths.json", help="where the JSON goes")
+    args = parser.parse_args(argv)
+    from mnist_estimators._environment import now_iso
+    from mnist_estimators._keras import path_table
+    from mnist_estimators._keras.backends import configured_backend
+
+    backend = configured_backend()
+    states = ("off", "on") if backend == "tensorflow" else (None,)
+    results = {}
+    for state in states:
+        env = dict(os.environ)
+        if state is not None:
+            env["TF_ENABLE_ONEDNN_OPTS"] = "1" if state == "on" else "0"
+        r = _measure(args.n, args.repeats, env)
+        results[state or backend] = r
+        lstm = r["lstm"]
+        best = max(lstm["rates"].values())
+        print(f"{r['machine']}; key {r['key']}")
+        print(f"  CNN (batch {r['cnn_batch']}): {r['cnn_rate']:,.0f} images/s")
+        for path, rate in sorted(lstm["rates"].items(), key=lambda kv: -kv[1]):
+            print(
+                f"  LSTM {path:9} {rate:8,.0f} images/s  {rate / best:.2f}x the fastest  "
+                f"(largest difference from Keras' loop {lstm['max_difference'][path]:.1e})"
+            )
+    per_image = {
+        state: 1 / r["cnn_rate"] + 1 / max(r["lstm"]["rates"].values())
+        for state, r in results.items()
+    }
+    fastest = min(per_image, key=per_image.get)
+    if backend == "tensorflow":
+        other = "on" if fastest == "off" else "off"
+        print(
+            f"oneDNN {fastest} trains both networks fastest: "
+            f"{per_image[other] / per_image[fastest]:.2f}x oneDNN {other}'s time per image"
+        )
+    table = Path(args.table) if args.table else path_table.COMMITTED_TABLE
+    if args.write:
+        facts = {"measured": now_iso()[:10], "images": args.n, "repeats": args.repeats,
+                 "command": " ".join(["python", *sys.argv])}  # fmt: skip
+        for r in results.values():
+            path_table.write_entry(table, {
+                "key": r["key"], "path": r["lstm"]["path"], "rates": r["lstm"]["rates"],
+                "max_difference": r["lstm"]["max_difference"], "machine": r["machine"],
+                "cnn_rate": r["cnn_rate"], **facts,
+            })  # fmt: skip
+        if backend == "tensorflow":
+            key = {k: v for k, v in results[fastest]["key"].items() if k != "onednn"}
+            path_table.write_entry(table, {
+                "kind": "onednn", "key": key, "onednn": fastest,
+                "seconds_per_image": per_image, **facts,
+            })  # fmt: skip
+        print(f"entries written to {table}")
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1))
+    print(f"JSON: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
