@@ -34,7 +34,6 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness.memory import smaps_rollup
-from _harness.whole_job import whole_job
 
 
 class _Stages:
@@ -119,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         "--main-job", action="store_true", help="the main job's peak, all processes"
     )
     parser.add_argument("--n-jobs", default="auto", help="the main job's --n-jobs (default: auto)")
+    parser.add_argument(
+        "--out", default=None, help="keep the main job's report and records in this new folder"
+    )
     parser.add_argument("--json", default="runs/bench/memory.json", help="where the JSON goes")
     args = parser.parse_args(argv)
     if not (args.budget or args.main_job):
@@ -131,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print("One worker's memory by stage:")
         report["budget"] = budget()
     if args.main_job:
-        w = whole_job(args.n_jobs)
+        from _harness.whole_job import whole_job  # imports the package, Keras and TensorFlow
+
+        w = whole_job(args.n_jobs, args.out)
         report["main_job"] = w
         m = w["memory"]
         print(
