@@ -335,7 +335,7 @@ def explanation_markdown(ex: Explanation, figures: dict) -> str:
         "training (docs: the statistics explanation).",
         "",
     ]
-    if any(v.reason for v in ex.verdicts.values()):
+    if any(v.reason and v.status != "not run" for v in ex.verdicts.values()):
         lines += [
             f"**A quick run:** fewer than {MIN_REPLICATES} replicates for some endpoints, "
             "whose effects are described below without a verdict.",
