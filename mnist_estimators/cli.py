@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report.md and a self-contained report.html with each claim's verdict to --out. "
         "Resumable: run the same command again after a kill. Every verdict rests on "
         "at least 5 replicates (training seeds; processes for the speed experiment), "
-        "with Holm's correction over the primary endpoints. To shrink a quick run: "
+        "with Holm-Shaffer correction over the primary endpoints. To shrink a quick run: "
         "--seeds 2 --processes 2 --batch-sizes 128 --train-sizes 500,2000 (its verdicts "
         "are then all inconclusive), or leave experiments out with --experiments.",
     )

@@ -16,7 +16,13 @@ from statsmodels.stats.weightstats import ttost_paired
 
 from mnist_estimators import ImageShifter, make_cnn_pipeline
 from mnist_estimators.evaluation.simulation import simulate
-from mnist_estimators.evaluation.stats import holm, replicate_test, t_test_power
+from mnist_estimators.evaluation.stats import (
+    equivalence_power,
+    holm,
+    holm_pairs,
+    replicate_test,
+    t_test_power,
+)
 from mnist_estimators.evaluation.verdicts import (
     ENDPOINTS,
     MARGINS,
@@ -40,6 +46,33 @@ def test_holm_equals_a_hand_computation_and_statsmodels():
     np.testing.assert_allclose(got, multipletests(p, method="holm")[1])
     with_nan = holm([0.01, np.nan, 0.02])
     assert np.isnan(with_nan[1]) and with_nan[[0, 2]] == pytest.approx([0.02, 0.02])
+
+
+def test_holm_with_pairs_of_exclusive_nulls_equals_a_hand_computation():
+    """Each endpoint's difference and equivalence nulls exclude each other: the step-down
+    multiplies by the endpoints that may still hold a true null (Shaffer, 1986)."""
+    p_diff, p_eq = [0.001, 0.030, 0.200], [0.900, 0.004, 0.012]
+    # By hand, the six p sorted: d0 0.001, e1 0.004, e2 0.012, d1 0.030, d2 0.200, e0 0.900.
+    # Endpoints with a test not yet rejected before each: 3, 3, 3, 3 (0: e0, 1: d1,
+    # 2: d2), 2 (endpoint 1 done), 1. Products: 0.003, 0.012, 0.036, 0.090, 0.400, 0.900,
+    # already non-decreasing.
+    diff, eq = holm_pairs(p_diff, p_eq)
+    assert diff == pytest.approx([0.003, 0.090, 0.400])
+    assert eq == pytest.approx([0.900, 0.012, 0.036])
+    # Never more severe than Holm's method over all six tests, which ignores the logic.
+    plain = holm(p_diff + p_eq)
+    assert np.all(np.concatenate([diff, eq]) <= plain + 1e-12)
+    d, e = holm_pairs([0.01, np.nan], [0.5, np.nan])
+    assert np.isnan(d[1]) and np.isnan(e[1]) and d[0] == pytest.approx(0.01)
+
+
+def test_equivalence_power_against_a_monte_carlo_of_tost():
+    rng = np.random.default_rng(0)
+    n, sd, margin = 5, 0.0063, 0.005
+    x = rng.normal(0.0, sd, size=(200_000, n))
+    half = stats.t.ppf(1 - ALPHA, n - 1) * x.std(axis=1, ddof=1) / np.sqrt(n)
+    simulated = np.mean(np.abs(x.mean(axis=1)) < margin - half)
+    assert equivalence_power(margin, sd, n) == pytest.approx(simulated, abs=0.004)
 
 
 def test_replicate_test_against_scipy_and_statsmodels():
@@ -82,9 +115,25 @@ def test_decisions_on_known_effects():
     assert v["robustness"].status == "inconclusive"  # neither different nor equivalent
     assert v["learning"].status == "inconclusive"
     assert v["learning"].reason == f"3 seeds: a verdict needs at least {MIN_REPLICATES}"
-    assert np.isnan(v["learning"].p_adjusted)  # outside the family
+    assert v["learning"].p_adjusted == 1.0  # in the planned family, with p = 1
     assert v["parallelises worse"].status == "not run"
     assert set(VERDICT_WORDS) >= {x.status for x in v.values()}
+    assert v["pixels permuted"].note == "" and v["rows shuffled"].note == ""
+
+
+def test_a_small_real_effect_is_equivalent_with_a_note_and_a_near_one_is_noted():
+    """Equivalence is checked first: a difference of 0.1 points, significant but within
+    the 0.5-point margin, is no effect beyond the margin, and the note says it is real; a
+    difference whose interval reaches within the margin is noted as not shown to exceed it."""
+    small = _effects([0.0010, 0.0012, 0.0009, 0.0011, 0.0010])
+    near = _effects([0.008, 0.004, 0.006, 0.009, 0.005])  # mean 0.6 points, CI from 0.4
+    v = decide({"pixels permuted": small, "robustness": near})
+    assert v["pixels permuted"].p_adjusted < ALPHA
+    assert v["pixels permuted"].status == "equivalent"
+    assert v["pixels permuted"].note == "significant within the margin"
+    assert v["robustness"].status == "supported"
+    assert v["robustness"].test.ci_low < MARGINS["accuracy"] < v["robustness"].test.ci_high
+    assert v["robustness"].note == "interval reaches within the margin"
 
 
 def test_holm_can_take_a_verdict_away():
@@ -116,6 +165,9 @@ def test_false_positive_rates_by_simulation_are_at_most_alpha():
     null = simulate(0.0, n_sims=1000)
     assert null["seed t-test"] <= 0.07
     assert null["holm family"] <= 0.07
+    # Half the family at no effect, half at the margin: no false verdict of either kind
+    # beyond alpha (each kind corrected on its own, the two could add up to twice alpha).
+    assert null["mixed family"] <= 0.07
     at_margin = simulate(MARGINS["accuracy"], n_sims=1000)
     assert at_margin["equivalence"] <= 0.07
     # Power at twice the margin (1 accuracy point), 5 seeds: stated in statistics.md.
@@ -196,6 +248,7 @@ def test_the_docs_state_the_rules_the_code_applies():
             "**supported / ", "**supported** / **"
         )
     assert f"at least **{MIN_REPLICATES} replicates**" in stats_md
+    assert "Shaffer" in stats_md and "Shaffer" in guide  # the family's correction (FAMILY)
     assert f"fewer than {MIN_REPLICATES}" in guide
     # McNemar: exact below 25 discordant images, chi-squared with correction from 25 on.
     y = np.zeros(200, int)

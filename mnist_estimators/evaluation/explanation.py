@@ -13,13 +13,14 @@ per-image tests of :attr:`Explanation.spatial_tests` describe one seed each.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .stats import ALPHA, drop_difference_test, expected_calibration_error, mcnemar_test
-from .verdicts import ENDPOINTS, decide, describe
+from .verdicts import ENDPOINTS, analysis_plan, decide, describe
 
 __all__ = ["ORIGINAL", "SEPARATOR", "Explanation", "model_name", "split_model_name"]
 
@@ -29,6 +30,11 @@ ORIGINAL = "original"
 SEPARATOR = ", "
 #: Bins of the expected calibration error and the reliability diagrams.
 CALIBRATION_BINS = 15
+
+
+def _jsonish(value):
+    """A plan's value as stored in JSON (tuples as lists), for comparison."""
+    return json.loads(json.dumps(value))
 
 
 def model_name(network: str, condition: str) -> str:
@@ -132,6 +138,29 @@ class Explanation:
     def alpha(self) -> float:
         """The significance level of the run's analysis plan."""
         return float(self.config.get("plan", {}).get("alpha", ALPHA))
+
+    @property
+    def family_size(self) -> int:
+        """The primary endpoints in the corrected family: those whose experiment ran."""
+        return sum(v.status != "not run" for v in self.verdicts.values())
+
+    def plan_deviations(self) -> list[dict]:
+        """Where the verdicts' rules differ from the plan stored in the run before its data.
+
+        A run keeps the plan it declared (:func:`~.verdicts.analysis_plan`); its records
+        may be analysed later by a package whose rules have changed. Each entry is one
+        key of the plan: ``{"key", "planned", "applied"}``; empty when they agree, or
+        when the run stored no plan.
+        """
+        planned = self.config.get("plan")
+        if not planned:
+            return []
+        applied = analysis_plan(self.alpha)
+        return [
+            {"key": key, "planned": planned.get(key), "applied": applied[key]}
+            for key in applied
+            if _jsonish(planned.get(key)) != _jsonish(applied[key])
+        ]
 
     # -- construction --------------------------------------------------------------
     @classmethod

@@ -11,6 +11,10 @@ a known effect, and applies the package's own rules to each draw:
   endpoint drawn independently: how often any of them is called a difference;
 * ``"equivalence"``: how often :func:`~.verdicts.decide` calls the effect equivalent
   (within the margin) when the true effect is ``effect``;
+* ``"mixed family"``: the family of the accuracy endpoints, every other one at no
+  effect and the rest exactly at the margin, where both kinds of false verdict can happen at once: how
+  often any verdict is false (a difference called where there is none, or equivalence
+  called at the margin);
 * ``"every seed, per image"``: the rule the package used before (a per-image t-test of
   the difference in drops on each seed, a difference only when every seed's test is
   significant in the same direction), for comparison.
@@ -90,8 +94,8 @@ def simulate(
     Returns
     -------
     dict
-        ``"seed t-test"``, ``"holm family"``, ``"equivalence"`` and ``"every seed,
-        per image"``: the fraction of runs in which the rule called a difference
+        ``"seed t-test"``, ``"holm family"``, ``"mixed family"``, ``"equivalence"`` and
+        ``"every seed, per image"``: the fraction of runs in which the rule called a difference
         (``"equivalence"``: called the effect equivalent).
 
     Examples
@@ -115,12 +119,34 @@ def simulate(
             {e.key: row for e, row in zip(ENDPOINTS, rows, strict=True)}, alpha, power=False
         )
         family.append(any(v.status in ("supported", "contradicted") for v in calls.values()))
+    mixed = []
+    margin = MARGINS["accuracy"]
+    accuracy_endpoints = [e for e in ENDPOINTS if e.unit == "accuracy"]
+    at_margin = np.arange(len(accuracy_endpoints)) % 2 == 1  # every other endpoint
+    for _ in range(n_sims):
+        rows = np.empty((len(accuracy_endpoints), n_seeds))
+        for where, true in ((~at_margin, 0.0), (at_margin, margin)):
+            rows[where] = _draw_effects(rng, int(where.sum()), *shape[1:4], true, accuracy, drop)[0]
+        calls = decide(
+            {e.key: row for e, row in zip(accuracy_endpoints, rows, strict=True)},
+            alpha,
+            power=False,
+        )
+        mixed.append(
+            any(
+                (calls[e.key].status == "equivalent")
+                if edge
+                else (calls[e.key].status in ("supported", "contradicted"))
+                for e, edge in zip(accuracy_endpoints, at_margin, strict=True)
+            )
+        )
     significant = per_image_p < alpha
     same_sign = np.all(observed > 0, axis=1) | np.all(observed < 0, axis=1)
     every_seed = np.all(significant, axis=1) & same_sign
     return {
         "seed t-test": float(difference),
         "holm family": float(np.mean(family)),
+        "mixed family": float(np.mean(mixed)),
         "equivalence": float(equivalent),
         "every seed, per image": float(np.mean(every_seed)),
     }

@@ -20,7 +20,10 @@
   replicate (a training seed, or a process that measured throughput), a
   one-sample t-test over the replicates with its confidence interval, the two
   one-sided tests (TOST) of equivalence within a margin, and the test's power.
-* :func:`holm`: Holm's step-down adjustment of a family of p-values.
+* :func:`holm`: Holm's step-down adjustment of a family of p-values;
+  :func:`holm_pairs`, the same over endpoints that each have a difference and an
+  equivalence test, at most one of whose nulls can be true (Shaffer's constraint).
+* :func:`equivalence_power`: the power of TOST when the true effect is 0.
 * :func:`expected_calibration_error`: the gap between confidence and accuracy.
 * :func:`finding` and :func:`finding_across_seeds`: which model a test found
   better, if any; across seeds, only a difference that every seed shows (the
@@ -32,6 +35,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import integrate as _integrate
 from scipy import stats as _st
 
 __all__ = [
@@ -41,10 +45,12 @@ __all__ = [
     "TestResult",
     "corrected_paired_ttest",
     "drop_difference_test",
+    "equivalence_power",
     "expected_calibration_error",
     "finding",
     "finding_across_seeds",
     "holm",
+    "holm_pairs",
     "mcnemar_test",
     "paired_seed_ttest",
     "replicate_test",
@@ -340,6 +346,56 @@ def holm(p_values) -> np.ndarray:
     return out
 
 
+def holm_pairs(p_difference, p_equivalence) -> tuple[np.ndarray, np.ndarray]:
+    """Holm's step-down over each endpoint's difference and equivalence tests at once.
+
+    Each endpoint k has two null hypotheses: "its effect is 0" (``p_difference[k]``) and
+    "its effect lies beyond the margin" (``p_equivalence[k]``, TOST). They exclude each
+    other, so at most one of the two is true. All ``2m`` tests form one family; the
+    step-down is Holm's with Shaffer's (1986) logical constraint: the ``j``-th smallest p
+    is multiplied by the number of endpoints that may still hold a true null once the
+    ``j - 1`` smaller ones are rejected (those with at least one test not yet rejected),
+    made non-decreasing and capped at 1. That keeps the chance of *any* false verdict, a
+    false difference or a false equivalence, at most alpha over the whole family, whatever
+    the tests' dependence; correcting the two kinds separately, each at alpha, would let
+    it reach nearly twice alpha. NaN (a test that did not run) stays NaN and does not
+    count.
+
+    Parameters
+    ----------
+    p_difference, p_equivalence : array-like of shape (m,)
+        Each endpoint's two p-values.
+
+    Returns
+    -------
+    tuple of ndarray
+        The adjusted p-values, in the same shapes.
+
+    References
+    ----------
+    Shaffer, J. P. (1986). Modified sequentially rejective multiple test procedures.
+    Journal of the American Statistical Association, 81(395), 826-831.
+
+    Examples
+    --------
+    >>> diff, eq = holm_pairs([0.001, 0.2], [0.9, 0.01])
+    >>> diff.round(3).tolist(), eq.round(3).tolist()
+    ([0.002, 0.4], [0.9, 0.02])
+    """
+    p = np.stack([np.asarray(p_difference, float), np.asarray(p_equivalence, float)], axis=1)
+    out = np.full(p.shape, np.nan)
+    cells = [(k, j) for k in range(p.shape[0]) for j in range(2) if not np.isnan(p[k, j])]
+    cells.sort(key=lambda cell: p[cell])
+    open_tests = np.sum(~np.isnan(p), axis=1)  # per endpoint: its tests not yet rejected
+    running = 0.0
+    for k, j in cells:
+        may_be_true = int(np.count_nonzero(open_tests))
+        running = max(running, min(1.0, may_be_true * p[k, j]))
+        out[k, j] = running
+        open_tests[k] -= 1
+    return out[:, 0], out[:, 1]
+
+
 def t_test_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> float:
     """Power of the two-sided one-sample t-test of ``n`` replicates to detect ``effect``.
 
@@ -357,6 +413,33 @@ def t_test_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> floa
     crit = _st.t.ppf(1 - alpha / 2, df)
     nc = abs(effect) / (sd / np.sqrt(n))
     return float(_st.nct.sf(crit, df, nc) + _st.nct.cdf(-crit, df, nc))
+
+
+def equivalence_power(margin: float, sd: float, n: int, alpha: float = ALPHA) -> float:
+    """Power of TOST over ``n`` replicates to show equivalence within ``±margin`` when the
+    true effect is 0.
+
+    Both one-sided tests reject when ``|mean| < margin - t * s / sqrt(n)`` (``t`` the
+    one-sided ``1 - alpha`` quantile, ``n - 1`` df); the mean is normal and the sample
+    standard deviation ``s`` an independent scaled chi, so the power is one integral over
+    the chi-squared variable. NaN with fewer than 2 replicates or no spread.
+
+    Examples
+    --------
+    >>> round(equivalence_power(0.5, 0.63, 5), 3)
+    0.135
+    """
+    if n < 2 or not np.isfinite(sd) or sd <= 0:
+        return float("nan")
+    df = n - 1
+    crit = _st.t.ppf(1 - alpha, df)
+    shift = margin * np.sqrt(n) / sd  # the margin in standard errors of the mean
+
+    def covered(v: float) -> float:  # v: the chi-squared variable, s / sd = sqrt(v / df)
+        return (2 * _st.norm.cdf(shift - crit * np.sqrt(v / df)) - 1) * _st.chi2.pdf(v, df)
+
+    upper = df * (shift / crit) ** 2  # beyond it the interval is wider than the margin
+    return float(_integrate.quad(covered, 0.0, upper, limit=200)[0])
 
 
 def _smallest_detectable(sd: float, n: int, alpha: float, power: float) -> float:
@@ -392,11 +475,22 @@ class ReplicateTest:
     p_equivalence : float
         TOST's p (the larger of the two one-sided tests against ``-margin`` and
         ``+margin``): below alpha, the effect is shown to lie within the margin.
+    equivalence_low, equivalence_high : float
+        The two-sided ``1 - 2 alpha`` interval (90 % at alpha 0.05): TOST shows
+        equivalence exactly when it lies within ``±margin``.
     power_at_margin : float
         Power of the two-sided test to detect an effect of one margin, at the
-        observed spread (a planning figure, not evidence).
+        observed spread and at the level ``power_alpha`` (a planning figure, not
+        evidence).
+    equivalence_power : float
+        Power of TOST to show equivalence when the true effect is 0, at the observed
+        spread and at ``power_alpha``.
     smallest_detectable : float
-        The effect the test would detect with :data:`POWER` (80 %) at the observed spread.
+        The effect the test would detect with :data:`POWER` (80 %) at the observed
+        spread and at ``power_alpha``.
+    power_alpha : float
+        The level the power figures are computed at (a family's strictest threshold,
+        ``alpha / m``, makes them lower bounds).
     """
 
     n: int
@@ -407,15 +501,24 @@ class ReplicateTest:
     p_value: float
     margin: float
     p_equivalence: float
+    equivalence_low: float
+    equivalence_high: float
     power_at_margin: float
+    equivalence_power: float
     smallest_detectable: float
+    power_alpha: float
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def replicate_test(
-    effects, margin: float, alpha: float = ALPHA, *, power: bool = True
+    effects,
+    margin: float,
+    alpha: float = ALPHA,
+    *,
+    power: bool = True,
+    power_alpha: float | None = None,
 ) -> ReplicateTest:
     """Test a per-replicate effect against 0, and its equivalence within ``±margin``.
 
@@ -431,8 +534,10 @@ def replicate_test(
         The equivalence margin (> 0), in the effect's unit.
     alpha : float, default=ALPHA
     power : bool, default=True
-        Compute ``power_at_margin`` and ``smallest_detectable`` (NaN otherwise: the
-        simulations of the rules' error rates skip them).
+        Compute ``power_at_margin``, ``equivalence_power`` and ``smallest_detectable``
+        (NaN otherwise: the simulations of the rules' error rates skip them).
+    power_alpha : float, optional
+        The level of the power figures (default ``alpha``).
 
     Returns
     -------
@@ -450,21 +555,22 @@ def replicate_test(
     d = np.asarray(effects, float)
     d = d[~np.isnan(d)]
     n = int(d.size)
-    if n == 0:
-        nan = float("nan")
-        return ReplicateTest(0, nan, nan, nan, nan, nan, float(margin), nan, nan, nan)
-    mean = float(d.mean())
-    sd = float(d.std(ddof=1)) if n > 1 else float("nan")
+    level = alpha if power_alpha is None else float(power_alpha)
+    nan = float("nan")
+    mean = float(d.mean()) if n else nan
+    sd = float(d.std(ddof=1)) if n > 1 else nan
     if n < 2:
-        nan = float("nan")
-        return ReplicateTest(n, mean, sd, nan, nan, nan, float(margin), nan, nan, nan)
+        return ReplicateTest(n, mean, sd, nan, nan, nan, float(margin), nan, nan, nan, nan, nan, nan, level)  # fmt: skip
     df = n - 1
     se = sd / np.sqrt(n)
     if se == 0.0:  # every replicate gave the same effect
         p = 1.0 if mean == 0.0 else 0.0
         equivalent = 0.0 if abs(mean) < margin else 1.0
-        return ReplicateTest(n, mean, sd, mean, mean, p, float(margin), equivalent, 1.0, 0.0)
+        return ReplicateTest(
+            n, mean, sd, mean, mean, p, float(margin), equivalent, mean, mean, 1.0, 1.0, 0.0, level
+        )
     half = float(_st.t.ppf(1 - alpha / 2, df) * se)
+    half_equivalence = float(_st.t.ppf(1 - alpha, df) * se)
     p = float(2 * _st.t.sf(abs(mean) / se, df))
     p_low = float(_st.t.sf((mean + margin) / se, df))  # H0: effect <= -margin
     p_high = float(_st.t.cdf((mean - margin) / se, df))  # H0: effect >= +margin
@@ -477,6 +583,10 @@ def replicate_test(
         p_value=p,
         margin=float(margin),
         p_equivalence=max(p_low, p_high),
-        power_at_margin=t_test_power(margin, sd, n, alpha) if power else float("nan"),
-        smallest_detectable=_smallest_detectable(sd, n, alpha, POWER) if power else float("nan"),
+        equivalence_low=mean - half_equivalence,
+        equivalence_high=mean + half_equivalence,
+        power_at_margin=t_test_power(margin, sd, n, level) if power else nan,
+        equivalence_power=equivalence_power(margin, sd, n, level) if power else nan,
+        smallest_detectable=_smallest_detectable(sd, n, level, POWER) if power else nan,
+        power_alpha=level,
     )

@@ -13,15 +13,18 @@ The plan is fixed before any data and stored in every run's configuration
 
 :func:`decide` tests each endpoint over its replicates
 (:func:`~.stats.replicate_test`: a one-sample t-test, its confidence interval and the
-two one-sided tests of equivalence), corrects the family of primary endpoints with
-Holm's method (the difference tests as one family, the equivalence tests as
-another), and gives each endpoint one of the words:
+two one-sided tests of equivalence), corrects the family of primary endpoints
+(every endpoint's difference and equivalence tests together, Holm's step-down with
+Shaffer's logical constraint: :func:`~.stats.holm_pairs`), and gives each endpoint
+one of the words:
 
-* ``supported``: the effect the claim predicts, Holm-adjusted p < alpha;
-* ``contradicted``: the opposite effect, Holm-adjusted p < alpha;
-* ``equivalent``: no effect beyond the margin, shown by TOST (Holm-adjusted p < alpha):
-  what the claim predicts is absent, to within the margin;
-* ``inconclusive``: neither; or fewer than :data:`MIN_REPLICATES` replicates.
+* ``equivalent``: no effect beyond the margin, shown by TOST (adjusted p < alpha):
+  what the claim predicts is absent, to within the margin (also when a smaller
+  difference is significant: it is then noted);
+* ``supported``: the effect the claim predicts, adjusted p < alpha;
+* ``contradicted``: the opposite effect, adjusted p < alpha;
+* ``inconclusive``: neither; or fewer than :data:`MIN_REPLICATES` replicates (such an
+  endpoint stays in the family with p = 1, so the family is the one planned).
 
 The rest of each experiment's grid is secondary: described with intervals
 (:func:`describe`), never given a verdict. :mod:`mnist_estimators.reporting` only turns
@@ -37,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .stats import ALPHA, ReplicateTest, holm, replicate_test
+from .stats import ALPHA, ReplicateTest, holm_pairs, replicate_test
 
 __all__ = [
     "ENDPOINTS",
@@ -65,17 +68,17 @@ MARGINS = {
 VERDICT_WORDS = {
     "supported": {
         "label": "supports the claim",
-        "meaning": "the effect the claim predicts, significant after Holm's correction",
+        "meaning": "the effect the claim predicts, significant after the family's correction",
     },
     "contradicted": {
         "label": "contradicts the claim",
-        "meaning": "the opposite of the effect the claim predicts, significant after "
-        "Holm's correction",
+        "meaning": "the opposite of the effect the claim predicts, significant after the "
+        "family's correction",
     },
     "equivalent": {
         "label": "no effect beyond the margin",
         "meaning": "the effect lies within the equivalence margin (two one-sided tests, "
-        "Holm-corrected): what the claim predicts is absent, to within the margin",
+        "corrected for the family): what the claim predicts is absent, to within the margin",
     },
     "inconclusive": {
         "label": "inconclusive",
@@ -119,7 +122,7 @@ class Endpoint:
         return MARGINS[self.unit]
 
 
-#: The primary endpoints, one per piece of evidence; one family for Holm's correction.
+#: The primary endpoints, one per piece of evidence; one family for the correction.
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "pixels permuted", 1, "spatial",
@@ -173,6 +176,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 _BY_KEY = {e.key: e for e in ENDPOINTS}
 
+#: How the family is corrected, as the plan names it (:func:`~.stats.holm_pairs`).
+FAMILY = "Holm-Shaffer over the primary endpoints"
+
 
 def analysis_plan(alpha: float = ALPHA) -> dict:
     """The plan as stored in a run's configuration before any data (JSON-able).
@@ -181,11 +187,11 @@ def analysis_plan(alpha: float = ALPHA) -> dict:
     --------
     >>> plan = analysis_plan()
     >>> plan["family"], plan["min_replicates"], plan["margins"]["accuracy"]
-    ('Holm over the primary endpoints', 5, 0.005)
+    ('Holm-Shaffer over the primary endpoints', 5, 0.005)
     """
     return {
         "alpha": alpha,
-        "family": "Holm over the primary endpoints",
+        "family": FAMILY,
         "min_replicates": MIN_REPLICATES,
         "margins": dict(MARGINS),
         "endpoints": [asdict(e) for e in ENDPOINTS],
@@ -205,11 +211,16 @@ class Verdict:
     test : ReplicateTest or None
         The test over the replicates (None when the experiment did not run).
     p_adjusted : float
-        Holm-adjusted p of the difference test (NaN outside the family).
+        Adjusted p of the difference test (NaN outside the family).
     p_equivalence_adjusted : float
-        Holm-adjusted p of the equivalence test (NaN outside the family).
+        Adjusted p of the equivalence test (NaN outside the family).
     reason : str
         Why there is no verdict, when there is none ("" otherwise).
+    note : str
+        What the verdict's word leaves out: ``"significant within the margin"`` (an
+        equivalence whose smaller difference is also significant) or ``"interval
+        reaches within the margin"`` (a difference not shown to exceed the margin);
+        ``""`` otherwise.
     effects : dict
         The replicates' effects (replicate -> effect), for the record.
     """
@@ -220,6 +231,7 @@ class Verdict:
     p_adjusted: float = float("nan")
     p_equivalence_adjusted: float = float("nan")
     reason: str = ""
+    note: str = ""
     effects: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -230,6 +242,7 @@ class Verdict:
             "p_adjusted": self.p_adjusted,
             "p_equivalence_adjusted": self.p_equivalence_adjusted,
             "reason": self.reason,
+            "note": self.note,
             "effects": {str(k): v for k, v in self.effects.items()},
         }
         return {**out, **({} if self.test is None else self.test.to_dict())}
@@ -245,7 +258,8 @@ def decide(effects: dict, alpha: float = ALPHA, *, power: bool = True) -> dict[s
         experiment did not run. Keys missing count as not run.
     alpha : float, default=ALPHA
     power : bool, default=True
-        State each test's power at its margin and smallest detectable effect.
+        State each test's power at its margin, its equivalence power and its smallest
+        detectable effect, at the family's strictest level ``alpha / m`` (lower bounds).
 
     Returns
     -------
@@ -262,14 +276,17 @@ def decide(effects: dict, alpha: float = ALPHA, *, power: bool = True) -> dict[s
     ['supported', 'equivalent', 'contradicted', 'not run']
     """
     out: dict[str, Verdict] = {}
-    family = []
+    ran = {e.key: effects[e.key] for e in ENDPOINTS if effects.get(e.key) is not None}
+    ran = {k: v for k, v in ran.items() if len(v)}
+    power_alpha = alpha / max(len(ran), 1)  # the family's strictest threshold
     for endpoint in ENDPOINTS:
-        values = effects.get(endpoint.key)
-        if values is None or len(values) == 0:
+        if endpoint.key not in ran:
             out[endpoint.key] = Verdict(endpoint, "not run", reason="the experiment did not run")
             continue
-        values = pd.Series(values, dtype=float).dropna()
-        test = replicate_test(values.to_numpy(), endpoint.margin, alpha, power=power)
+        values = pd.Series(ran[endpoint.key], dtype=float).dropna()
+        test = replicate_test(
+            values.to_numpy(), endpoint.margin, alpha, power=power, power_alpha=power_alpha
+        )
         kept = {_key(k): float(v) for k, v in values.items()}
         verdict = Verdict(endpoint, "inconclusive", test, effects=kept)
         if test.n < MIN_REPLICATES:
@@ -278,17 +295,24 @@ def decide(effects: dict, alpha: float = ALPHA, *, power: bool = True) -> dict[s
                 f"{test.n} {endpoint.replicate}{plural * (test.n != 1)}: a verdict needs at "
                 f"least {MIN_REPLICATES}"
             )
-        else:
-            family.append(verdict)
         out[endpoint.key] = verdict
-    adjusted = holm([v.test.p_value for v in family])
-    adjusted_eq = holm([v.test.p_equivalence for v in family])
-    for verdict, p, p_eq in zip(family, adjusted, adjusted_eq, strict=True):
-        verdict.p_adjusted, verdict.p_equivalence_adjusted = float(p), float(p_eq)
-        if p < alpha:
-            verdict.status = "supported" if verdict.test.effect > 0 else "contradicted"
-        elif p_eq < alpha:
+    family = [out[k] for k in ran]
+    # An endpoint with too few replicates stays in the planned family, with p = 1.
+    p_diff = [1.0 if v.reason else v.test.p_value for v in family]
+    p_eq = [1.0 if v.reason else v.test.p_equivalence for v in family]
+    adjusted, adjusted_eq = holm_pairs(np.nan_to_num(p_diff, nan=1.0), np.nan_to_num(p_eq, nan=1.0))
+    for verdict, p, p_e in zip(family, adjusted, adjusted_eq, strict=True):
+        verdict.p_adjusted, verdict.p_equivalence_adjusted = float(p), float(p_e)
+        if verdict.reason:
+            continue
+        test = verdict.test
+        if p_e < alpha:
             verdict.status = "equivalent"
+            verdict.note = "significant within the margin" if p < alpha else ""
+        elif p < alpha:
+            verdict.status = "supported" if test.effect > 0 else "contradicted"
+            nearest = min(abs(test.ci_low), abs(test.ci_high))
+            verdict.note = "interval reaches within the margin" if nearest < test.margin else ""
     return out
 
 

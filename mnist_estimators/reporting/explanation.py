@@ -4,7 +4,7 @@ For each of the reference notebook's claims (:data:`CLAIMS`): the claim quoted, 
 primary endpoint that tests it (the experiment as it ran, read from the run's
 configuration), its figure, and a sentence written from the endpoint's
 :class:`~mnist_estimators.evaluation.verdicts.Verdict`: the effect over the replicates
-with its confidence interval, the Holm-adjusted p of the difference and of the
+with its confidence interval, the adjusted p of the difference and of the
 equivalence test, the power at the margin, and the verdict's word. Every decision is
 made in :mod:`mnist_estimators.evaluation.verdicts`; this module only writes it. The
 secondary results follow as intervals, without verdicts.
@@ -161,6 +161,9 @@ def _verdict_sentence(ex: Explanation, verdict: Verdict) -> str:
         f"({_interval(test, unit)}; spread between {_plural(2, endpoint.replicate)[2:]} "
         f"{_effect(test.sd, 'accuracy') if unit == 'accuracy' else f'{test.sd:.3f} in log ratio'})."
     ]
+    equivalence_interval = (
+        f"{_effect(test.equivalence_low, unit)} to {_effect(test.equivalence_high, unit)}"
+    )
     if verdict.reason:
         lines.append(
             f"Not a verdict: {verdict.reason} (raw p = {test.p_value:.3g}, equivalence p = "
@@ -168,28 +171,46 @@ def _verdict_sentence(ex: Explanation, verdict: Verdict) -> str:
         )
     else:
         lines.append(
-            f"Difference from 0: {format_p(test.p_value)}, Holm-adjusted "
+            f"Difference from 0: {format_p(test.p_value)}, adjusted "
             f"{format_p(verdict.p_adjusted)}; within {_margin(unit, endpoint.margin)} "
-            f"(TOST): p = {test.p_equivalence:.3g}, Holm-adjusted "
-            f"{format_p(verdict.p_equivalence_adjusted)}."
+            f"(TOST, whose {100 * (1 - 2 * ex.alpha):.0f} % interval is {equivalence_interval}): "
+            f"{format_p(test.p_equivalence)}, adjusted {format_p(verdict.p_equivalence_adjusted)}."
         )
-    lines.append(
-        f"Power at the margin {ex_power(test)}; smallest effect detectable with 80 % power: "
-        f"{_effect(test.smallest_detectable, unit) if unit == 'accuracy' else f'{np.exp(test.smallest_detectable):.3f}x'}."
+    detectable = (
+        _effect(test.smallest_detectable, unit)
+        if unit == "accuracy"
+        else f"{np.exp(test.smallest_detectable):.3f}x"
     )
     lines.append(
-        f"**{VERDICTS[verdict.status].capitalize()}**: {VERDICT_WORDS[verdict.status]['meaning']}."
+        f"At the observed spread and the family's strictest level ({test.power_alpha:.3g}): "
+        f"power {_percent(test.power_at_margin)} to detect an effect of one margin, "
+        f"{_percent(test.equivalence_power)} to show equivalence if the true effect is 0; "
+        f"smallest effect detectable with 80 % power: {detectable}."
+    )
+    lines.append(
+        f"**{VERDICTS[verdict.status].capitalize()}**: {VERDICT_WORDS[verdict.status]['meaning']}"
+        f"{NOTES.get(verdict.note, '')}."
     )
     return " ".join(lines)
 
 
-def ex_power(test) -> str:
-    """The power at the margin, as a percentage."""
+#: How the report words a verdict's note (:attr:`Verdict.note`).
+NOTES = {
+    "significant within the margin": "; a difference from 0 is also significant, but "
+    "smaller than the margin",
+    "interval reaches within the margin": "; its confidence interval reaches within the "
+    "margin, so the effect is not shown to exceed it",
+}
+
+
+def _plan_value(value) -> str:
     return (
-        "not computable"
-        if not np.isfinite(test.power_at_margin)
-        else f"{100 * test.power_at_margin:.0f} %"
+        f"“{value}”" if isinstance(value, str) else f"`{json.dumps(value, default=json_default)}`"
     )
+
+
+def _percent(value: float) -> str:
+    return "not computable" if not np.isfinite(value) else f"{100 * value:.0f} %"
 
 
 def claim_verdicts(ex: Explanation) -> list[dict]:
@@ -325,8 +346,10 @@ def explanation_markdown(ex: Explanation, figures: dict) -> str:
         f"on {ex.config.get('n_train', 0):,} training and {ex.config.get('n_test', 0):,} "
         "test images. The unit of inference is the training run: each primary endpoint is "
         "one effect per seed (per measuring process for speed), tested over them with a "
-        f"t-test; the {len(ENDPOINTS)} primary endpoints form one family with Holm's "
-        f"correction at {ex.alpha}. No difference is read from a null result: an effect is "
+        f"t-test. The {ex.family_size} primary endpoints that ran form one family: their "
+        "difference and equivalence tests together, corrected by Holm's step-down with "
+        f"Shaffer's logical constraint at {ex.alpha} (at most one of an endpoint's two "
+        "nulls can be true). No difference is read from a null result: an effect is "
         "called absent only when two one-sided tests put it within its margin "
         f"(±{_pts(margins.get('accuracy', np.nan))} accuracy points, "
         f"{100 * (np.exp(margins.get('log ratio', np.nan)) - 1):.0f} % of throughput), else "
@@ -341,12 +364,18 @@ def explanation_markdown(ex: Explanation, figures: dict) -> str:
             "whose effects are described below without a verdict.",
             "",
         ]
+    for change in ex.plan_deviations():
+        lines += [
+            f"**Changed since the run's plan:** {change['key']}: the run declared "
+            f"{_plan_value(change['planned'])}; these verdicts apply {_plan_value(change['applied'])}.",
+            "",
+        ]
     lines += _setup_lines(ex.config)
     rows = claim_verdicts(ex)
     lines += [
         "## Does the reference's explanation hold?",
         "",
-        "| claim | primary endpoint | effect (95 % CI) | n | p | Holm p | equivalence Holm p | verdict |",
+        "| claim | primary endpoint | effect (95 % CI) | n | p | adjusted p | equivalence adjusted p | verdict |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
