@@ -29,6 +29,9 @@ from pathlib import Path
 CHILD = """
 import json, statistics, sys, time
 import numpy as np
+from mnist_estimators._keras.runtime import configure_threads
+if int(sys.argv[4]):
+    configure_threads(int(sys.argv[4]))  # before the backend starts
 from mnist_estimators import load_mnist, make_cnn_pipeline
 from mnist_estimators._environment import machine
 from mnist_estimators._keras import paths
@@ -48,11 +51,13 @@ json.dump({"key": paths.machine_key(), "machine": machine(), "lstm": lstm,
 """
 
 
-def _measure(n: int, repeats: int, env: dict) -> dict:
+def _measure(n: int, repeats: int, env: dict, threads: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
         subprocess.run(
-            [sys.executable, "-c", CHILD, str(n), str(repeats), str(out)], env=env, check=True
+            [sys.executable, "-c", CHILD, str(n), str(repeats), str(out), str(threads)],
+            env=env,
+            check=True,
         )
         return json.loads(out.read_text())
 
@@ -61,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000, help="training images (default 20,000)")
     parser.add_argument("--repeats", type=int, default=3, help="timed epochs per path (default 3)")
+    parser.add_argument(
+        "--threads", type=int, default=0,
+        help="the backend's threads in each measuring process (default: its own choice, all "
+        "cores; 1 is what each worker of the main job gets)",
+    )  # fmt: skip
     parser.add_argument("--write", action="store_true", help="write the entries into the table")
     parser.add_argument("--table", default=None, help="the table file (default: the package's)")
     parser.add_argument("--json", default="runs/bench/paths.json", help="where the JSON goes")
@@ -76,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ)
         if state is not None:
             env["TF_ENABLE_ONEDNN_OPTS"] = "1" if state == "on" else "0"
-        r = _measure(args.n, args.repeats, env)
+        r = _measure(args.n, args.repeats, env, args.threads)
         results[state or backend] = r
         lstm = r["lstm"]
         best = max(lstm["rates"].values())
@@ -101,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     table = Path(args.table) if args.table else path_table.COMMITTED_TABLE
     if args.write:
         facts = {"measured": now_iso()[:10], "images": args.n, "repeats": args.repeats,
+                 "threads": args.threads or "the backend's default",
                  "command": " ".join(["python", *sys.argv])}  # fmt: skip
         for r in results.values():
             path_table.write_entry(table, {

@@ -178,7 +178,7 @@ def test_the_old_every_seed_rule_is_too_optimistic_when_seeds_vary():
     """The rule of version 0.2's first explain runs: a per-image test on each of 3 seeds,
     a difference when every seed agrees. With a spread between seeds far above the
     per-image standard error (as on the complete MNIST), it calls differences that do
-    not exist about 13 % of the time; the seed t-test stays at alpha."""
+    not exist about 12 % of the time; the seed t-test stays at alpha."""
     old = simulate(0.0, n_sims=1000, n_seeds=3, seed_sd=0.03, n_images=10000)
     assert old["every seed, per image"] > 0.08
     new = simulate(0.0, n_sims=1000, n_seeds=5, seed_sd=0.03, n_images=10000)

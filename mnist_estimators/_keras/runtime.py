@@ -167,13 +167,18 @@ def trains_as_a_worker(threads: int) -> bool:
 
 
 def gpu_count() -> int:
-    """GPUs the backend can use in this process."""
-    start()
+    """GPUs the backend can use in this process.
+
+    Counting does not start the runtime where the backend can count without it
+    (TensorFlow lists its physical devices), so the command line can still give its own
+    process a worker's threads after sizing the run by it (``--n-jobs auto``).
+    """
     return BACKEND.gpu_count()
 
 
 def gpu_visible() -> bool:
     """Whether the backend sees a GPU (the layers choose their CPU or GPU path by it)."""
+    start()
     return gpu_count() > 0
 
 
