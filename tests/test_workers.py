@@ -143,6 +143,7 @@ def test_the_command_line_trains_beside_one_worker_with_the_same_numbers(mnist_d
     assert proc.returncode == 0, err
     assert "2 process(es)" in out
     assert len(workers) == 1, workers  # this process and one worker
+    assert "Warning" not in err, err  # scikit-learn's delayed outside its Parallel warned per task
     serial = tmp_path / "serial"
     done = subprocess.run(
         [sys.executable, "-c", CHILD_SERIAL_ONE_THREAD, "compare", *data, "--n-jobs", "1",

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sys
 import threading
 import warnings
@@ -40,6 +41,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 
 from joblib import parallel_config
 from joblib.externals.loky import ProcessPoolExecutor, get_reusable_executor
+from sklearn import config_context, get_config
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._keras.runtime import (
@@ -375,6 +377,22 @@ def run_tasks(
                 client.cancel(futures)
 
 
+class _AsConfigured:
+    """A task run under the caller's scikit-learn configuration and warning filters.
+
+    What scikit-learn's ``delayed`` does under its own ``Parallel``, for a task handed to
+    loky's executor directly (scikit-learn's wrapper warns there, once per task).
+    """
+
+    def __init__(self, func: Callable, config: dict, filters: list):
+        self.func, self.config, self.filters = func, config, filters
+
+    def __call__(self, *args):
+        with config_context(**self.config), warnings.catch_warnings():
+            warnings.filters[:] = self.filters
+            return self.func(*args)
+
+
 def _beside_workers(task_func, tasks: list, shared: tuple, workers: int) -> Iterator:
     """``task_func``'s results, from ``workers`` worker processes and this process.
 
@@ -385,11 +403,8 @@ def _beside_workers(task_func, tasks: list, shared: tuple, workers: int) -> Iter
     runtime and a copy of the data). Both draw from one queue of tasks, and every
     result comes back here as it is ready, so its record is written at once.
     """
-    import queue
-
-    from sklearn import config_context, get_config
-
     config = get_config()
+    filters = list(warnings.filters)
     pending = iter(tasks)
     lock = threading.Lock()
     results: queue.Queue = queue.Queue()
@@ -408,8 +423,8 @@ def _beside_workers(task_func, tasks: list, shared: tuple, workers: int) -> Iter
                 running = set()
                 while True:
                     while len(running) < workers and (task := next_task()) is not None:
-                        wrapped, args, kwargs = delayed(task_func)(task, *shared)
-                        running.add(executor.submit(wrapped, *args, **kwargs))
+                        wrapped = _AsConfigured(task_func, config, filters)
+                        running.add(executor.submit(wrapped, task, *shared))
                     if not running:
                         break
                     done, running = wait(running, return_when=FIRST_COMPLETED)
