@@ -204,6 +204,16 @@ def plot_misclassified(result, path: Path, plt, per_model: int = 12) -> Path | N
     return _save(fig, path, plt)
 
 
+#: The comparison report's figures, in the report's order; each is written to ``NAME.png``.
+FIGURES = (
+    "learning_curves",
+    "training_time",
+    "accuracy_vs_time",
+    "confusion_matrices",
+    "misclassified",
+)
+
+
 def plot_all(result, out_dir: Path) -> dict:
     """Write every figure; returns name -> path (figures without data are skipped)."""
     plt = _pyplot()
@@ -216,4 +226,4 @@ def plot_all(result, out_dir: Path) -> dict:
         ),
         "misclassified": plot_misclassified(result, out_dir / "misclassified.png", plt),
     }
-    return {k: v for k, v in out.items() if v is not None}
+    return {k: out[k] for k in FIGURES if out[k] is not None}
