@@ -181,7 +181,10 @@ def _setup_lines(cfg) -> list[str]:
         if key == "versions":
             value = ", ".join(f"{k} {v}" for k, v in value.items())
         elif key == "wall_time":
-            value = f"{value:.0f} s ({value / 60:.1f} min) for this run's fits (work resumed from the output folder not counted)"
+            value = (
+                f"{value:.0f} s ({value / 60:.1f} min) for the fits of the run's last call "
+                "(fits resumed from its earlier calls into the same folder not counted)"
+            )
         elif key == "command":
             value = f"`{value}`"
         lines.append(f"- **{label}:** {value}")
