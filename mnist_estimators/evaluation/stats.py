@@ -396,6 +396,11 @@ def holm_pairs(p_difference, p_equivalence) -> tuple[np.ndarray, np.ndarray]:
     return out[:, 0], out[:, 1]
 
 
+def _has_spread(sd: float, n: int) -> bool:
+    """Whether ``n`` replicates with standard deviation ``sd`` can be tested at all."""
+    return n >= 2 and bool(np.isfinite(sd)) and sd > 0
+
+
 def t_test_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> float:
     """Power of the two-sided one-sample t-test of ``n`` replicates to detect ``effect``.
 
@@ -407,7 +412,7 @@ def t_test_power(effect: float, sd: float, n: int, alpha: float = ALPHA) -> floa
     >>> round(t_test_power(1.0, 1.0, 10), 3)
     0.803
     """
-    if n < 2 or not np.isfinite(sd) or sd <= 0:
+    if not _has_spread(sd, n):
         return float("nan")
     df = n - 1
     crit = _st.t.ppf(1 - alpha / 2, df)
@@ -429,7 +434,7 @@ def equivalence_power(margin: float, sd: float, n: int, alpha: float = ALPHA) ->
     >>> round(equivalence_power(0.5, 0.63, 5), 3)
     0.135
     """
-    if n < 2 or not np.isfinite(sd) or sd <= 0:
+    if not _has_spread(sd, n):
         return float("nan")
     df = n - 1
     crit = _st.t.ppf(1 - alpha, df)
@@ -444,7 +449,7 @@ def equivalence_power(margin: float, sd: float, n: int, alpha: float = ALPHA) ->
 
 def _smallest_detectable(sd: float, n: int, alpha: float, power: float) -> float:
     """The effect the two-sided t-test detects with ``power``: solved on the noncentral t."""
-    if n < 2 or not np.isfinite(sd) or sd <= 0:
+    if not _has_spread(sd, n):
         return float("nan")
     se = sd / np.sqrt(n)
     lo, hi = 0.0, 50.0 * se

@@ -276,8 +276,11 @@ def decide(effects: dict, alpha: float = ALPHA, *, power: bool = True) -> dict[s
     ['supported', 'equivalent', 'contradicted', 'not run']
     """
     out: dict[str, Verdict] = {}
-    ran = {e.key: effects[e.key] for e in ENDPOINTS if effects.get(e.key) is not None}
-    ran = {k: v for k, v in ran.items() if len(v)}
+    ran = {
+        e.key: effects[e.key]
+        for e in ENDPOINTS
+        if effects.get(e.key) is not None and len(effects[e.key])
+    }
     power_alpha = alpha / max(len(ran), 1)  # the family's strictest threshold
     for endpoint in ENDPOINTS:
         if endpoint.key not in ran:
