@@ -1,4 +1,4 @@
-"""mnist-estimators: CNN and LSTM image classifiers as scikit-learn estimators.
+"""mnist-estimators: image classifiers (CNN, LSTM and a model zoo) as scikit-learn estimators.
 
 Heavy modules (TensorFlow) load on first use of a name that needs them, so
 ``import mnist_estimators`` and the data loaders stay fast and quiet.
@@ -20,8 +20,14 @@ _moved.install()
 _EXPORTS = {
     "CNNClassifier": "estimators.cnn",
     "LSTMClassifier": "estimators.lstm",
+    "GRUClassifier": "estimators.zoo",
+    "MLPClassifier": "estimators.zoo",
+    "ViTClassifier": "estimators.zoo",
     "KerasImageClassifier": "estimators.base",
     "REFERENCE_TRAINING": "estimators.base",
+    "MODELS": "estimators.registry",
+    "FitTimed": "estimators.timing",
+    "make_pipeline": "estimators.pipelines",
     "PixelScaler": "estimators.preprocessing",
     "ImageReshaper": "estimators.preprocessing",
     "ImageRotator": "estimators.transforms",
@@ -31,12 +37,18 @@ _EXPORTS = {
     "RowShuffler": "estimators.transforms",
     "make_cnn_pipeline": "estimators.pipelines",
     "make_lstm_pipeline": "estimators.pipelines",
+    "make_gru_pipeline": "estimators.pipelines",
+    "make_mlp_pipeline": "estimators.pipelines",
+    "make_vit_pipeline": "estimators.pipelines",
+    "make_logreg_pipeline": "estimators.pipelines",
+    "make_hgb_pipeline": "estimators.pipelines",
     "ImagePipeline": "estimators.pipelines",
     "EpochTimer": "_keras.callbacks",
     "CosineToConstant": "_keras.schedules",
     "CPUUnrolledLSTM": "_keras.layers",
     "keras": "_keras.runtime",
     "FusedLSTM": "_keras.layers",
+    "PositionEmbedding": "_keras.layers",
     "Standardize": "_keras.layers",
     "network_reuse": "_keras.reuse",
     "load_mnist": "datasets",
@@ -49,6 +61,8 @@ _EXPORTS = {
     "ComparisonResult": "evaluation.result",
     "SearchResult": "evaluation.result",
     "write_report": "reporting.report",
+    "save": "estimators.saving",
+    "load": "estimators.saving",
 }
 
 __all__ = sorted(_EXPORTS)

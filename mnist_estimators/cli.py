@@ -28,6 +28,8 @@ from .datasets import (
     load_train_test,
 )
 from .estimators._defaults import AUTO_TRAINING, REFERENCE_TRAINING, TRAINING_DEFAULTS
+from .estimators.errors import UnsafeModelFileError
+from .estimators.registry import MODELS, REFERENCE_MODELS, import_object, model_names
 from .evaluation.errors import (
     BackendMismatchError,
     ComparisonConfigError,
@@ -56,9 +58,8 @@ from .evaluation.experiment_grid import (
 __all__ = ["build_parser", "main"]
 
 DATASET_CHOICES = tuple(LOADERS)
-MODEL_CHOICES = tuple(TRAINING_DEFAULTS)
-#: How the models are named in tables, figures and verdicts.
-MODEL_NAMES = {"cnn": "CNN", "lstm": "LSTM"}
+#: ``--models all``: every model of the registry.
+ALL_MODELS = "all"
 
 
 def _reference_training() -> str:
@@ -71,19 +72,51 @@ def _reference_training() -> str:
 
 
 def _default_batch_sizes() -> str:
-    """``CNN 32/64/128 ...``: each model's own batch size by data size, read from the table."""
+    """``CNN 32/64/128 ...``: each network's own batch size by data size, read from the table."""
     parts = []
-    for m in MODEL_CHOICES:
-        size = TRAINING_DEFAULTS[m]["batch_size"]
+    for m in model_names("network"):
+        size = TRAINING_DEFAULTS.get(m, {}).get("batch_size", "auto")
         if size == "auto":
-            rows = AUTO_TRAINING[m]["batch_sizes"]
+            rows = AUTO_TRAINING.get(m, AUTO_TRAINING["reference"])["batch_sizes"]
             size = ", ".join(
                 f"{b} up to {bound:,} images" if bound else f"{b} beyond" for bound, b in rows
             )
             if len(rows) == 1:
                 size = f"{rows[0][1]} at every size"
-        parts.append(f"{MODEL_NAMES[m]} {size}")
+        parts.append(f"{MODELS[m].label} {size}")
     return "; ".join(parts)
+
+
+def _models_help() -> str:
+    """Each model of the registry with its one line, for --help."""
+    return "; ".join(f"{name}: {spec.description}" for name, spec in MODELS.items())
+
+
+def _model_arg(text: str) -> str:
+    """A model of the registry, 'all', or the import path of a factory of your own."""
+    text = text.strip()
+    if text == ALL_MODELS or text in MODELS or ":" in text:
+        return text
+    raise argparse.ArgumentTypeError(
+        f"expected a model ({', '.join(MODELS)}), '{ALL_MODELS}', or the import path of a "
+        f"factory of your own, 'package.module:function', got {text!r}"
+    )
+
+
+def _network_arg(text: str) -> str:
+    if text.strip() in model_names("network"):
+        return text.strip()
+    raise argparse.ArgumentTypeError(
+        f"expected a network ({', '.join(model_names('network'))}), got {text!r}"
+    )
+
+
+def _expand_models(names) -> list[str]:
+    """``--models`` as a list without repeats, ``all`` expanded to the registry's models."""
+    out = []
+    for name in names:
+        out += list(MODELS) if name == ALL_MODELS else [name]
+    return list(dict.fromkeys(out))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -249,9 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--models",
         nargs="+",
-        choices=MODEL_CHOICES,
-        default=list(MODEL_CHOICES),
-        help="models to compare (default: cnn lstm)",
+        type=_model_arg,
+        default=list(REFERENCE_MODELS),
+        metavar="MODEL",
+        help=f"models to compare (default: {' '.join(REFERENCE_MODELS)}): any of {_models_help()}; 'all' for "
+        "every one; or your own, as the import path of a function that returns a "
+        "scikit-learn classifier, package.module:function",
     )
     c.add_argument("--cv", type=int, default=5, help="number of folds, >= 2 (default: 5)")
     c.add_argument(
@@ -260,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="training seeds, each a full set of folds and a refit (--random-state, +1, ...); "
         "a difference is stated only when it holds across them (default: 1, see docs/results.md)",
+    )
+    c.add_argument(
+        "--save-models",
+        action="store_true",
+        help="write each refit model into OUT/models/ as a model file that loads without "
+        "pickle (mnist-estimators predict, mnist_estimators.load)",
     )
     c.add_argument(
         "--no-monitor",
@@ -272,7 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="A grid search over --param grids, evaluated like GridSearchCV (same folds, cross_validate, timing-aware refit) and resumable per candidate and fold; writes the comparison report of the candidates to --out.",
     )
     _data_args(g)
-    g.add_argument("--model", choices=MODEL_CHOICES, required=True)
+    g.add_argument(
+        "--model",
+        type=_model_arg,
+        required=True,
+        metavar="MODEL",
+        help=f"the model to tune: {', '.join(MODELS)}, or package.module:function",
+    )
     g.add_argument(
         "--param",
         type=_param,
@@ -282,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a grid dimension, e.g. filters=16,32 (repeatable)",
     )
     g.add_argument("--cv", type=int, default=3, help="number of folds, >= 2 (default: 3)")
+    g.add_argument(
+        "--save-models",
+        action="store_true",
+        help="write the chosen candidate's refit model into OUT/models/ (see compare)",
+    )
     g.add_argument(
         "--refit",
         type=_refit,
@@ -306,9 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--models",
         nargs="+",
-        choices=MODEL_CHOICES,
-        default=list(MODEL_CHOICES),
-        help="models (default: cnn lstm; the tests compare the first two)",
+        type=_network_arg,
+        default=list(REFERENCE_MODELS),
+        metavar="NETWORK",
+        help=f"networks (default: {' '.join(REFERENCE_MODELS)}; the tests compare the first two): any of "
+        f"{', '.join(model_names('network'))}",
     )
     e.add_argument(
         "--experiments",
@@ -414,6 +469,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--repeats", type=_positive_int, default=3, help="timed epochs per path (default: 3)"
     )
     m.add_argument("--backend", choices=sorted(BACKENDS), help="the Keras backend to measure")
+    pr = sub.add_parser(
+        "predict",
+        help="predict with a saved model file, print the accuracy or write the predictions",
+        description="Load a model file (written by compare/grid-search --save-models or "
+        "mnist_estimators.save), after checking all of it (nothing of it runs as code), "
+        "and predict a data set's split, or images from a .npy or IDX file. With labels, "
+        "print the accuracy; with --output, write the predictions to a CSV file.",
+    )
+    pr.add_argument("model", help="the model file")
+    pr.add_argument("--dataset", choices=DATASET_CHOICES, default=None,
+                    help="predict this data set's split (default: mnist unless --images)")  # fmt: skip
+    pr.add_argument("--split", choices=("test", "train"), default="test",
+                    help="which split of --dataset (default: test)")  # fmt: skip
+    pr.add_argument("--data-dir", help="where the data set is (see 'datasets')")
+    pr.add_argument("--max-test-samples", type=_positive_int,
+                    help="the stratified subset of the split that compare --max-test-samples took")  # fmt: skip
+    pr.add_argument("--random-state", type=int, default=0,
+                    help="seed of that subset (default: 0, as compare's)")  # fmt: skip
+    pr.add_argument("--images", help="a .npy or IDX file of images, instead of --dataset")
+    pr.add_argument("--labels", help="a .npy or IDX file of their labels (for the accuracy)")
+    pr.add_argument("--output", help="write the predictions to this CSV file")
+    pr.add_argument("--trust", nargs="+", default=[], metavar="TYPE",
+                    help="types the file may hold besides the package's and scikit-learn's "
+                    "(module.Class), when you trust them")  # fmt: skip
     d = sub.add_parser("datasets", help="list data sets, where they are found, sample counts")
     d.add_argument("--data-dir", help="look only in this folder")
     d.add_argument("--json", action="store_true", help="print JSON")
@@ -439,12 +518,43 @@ def _load(args):
 
 
 def _pipeline(model: str, args):
+    """The estimator of ``model``: a registry model's ready-made pipeline (a network with
+    the command line's training arguments), or what the user's factory returns."""
+    from sklearn.base import is_classifier
+
     from .estimators.pipelines import make_pipeline
 
-    params = {"epochs": args.epochs, "random_state": args.random_state, "verbose": args.verbose}
-    if args.batch_size is not None:
-        params["batch_size"] = args.batch_size
-    return make_pipeline(model, reference_training=args.reference_training, **params)
+    if model in MODELS and MODELS[model].kind == "network":
+        params = {"epochs": args.epochs, "random_state": args.random_state, "verbose": args.verbose}
+        if args.batch_size is not None:
+            params["batch_size"] = args.batch_size
+        return make_pipeline(model, reference_training=args.reference_training, **params)
+    if model in MODELS:  # a baseline: no epochs, batches or reference setting
+        return make_pipeline(model, random_state=args.random_state)
+    try:
+        factory = import_object(model)
+    except ImportError as exc:
+        raise _UsageError(f"--models {model}: {exc}") from None
+    if not callable(factory):
+        raise _UsageError(f"--models {model}: {type(factory).__name__} is not a function")
+    try:
+        estimator = factory()
+    except Exception as exc:  # the user's code: say what failed, no traceback
+        raise _UsageError(
+            f"--models {model}: calling it failed with {type(exc).__name__}: {exc}"
+        ) from None
+    if not is_classifier(estimator):
+        raise _UsageError(
+            f"--models {model}: it returned {type(estimator).__name__}, not a scikit-learn "
+            "classifier: return an estimator (or a Pipeline) that ends in a classifier"
+        )
+    return estimator
+
+
+def _model_label(model: str) -> str:
+    """How a model is named in tables and verdicts: a registry model's label, else the
+    import path as given."""
+    return MODELS[model].label if model in MODELS else model
 
 
 def _start(args) -> None:
@@ -479,7 +589,7 @@ def _prepare(args):
     """The output folder checked, the data loaded, the models made, the processes sized."""
     _start(args)
     data = _load(args)
-    models = {MODEL_NAMES[m]: _pipeline(m, args) for m in dict.fromkeys(args.models)}
+    models = {_model_label(m): _pipeline(m, args) for m in _expand_models(args.models)}
     return data, models, _jobs_for(args, data)
 
 
@@ -524,6 +634,7 @@ def cmd_compare(args) -> int:
         monitor_validation=not args.no_monitor,
         progress=not args.no_progress,
         setup=_setup(args, data),
+        save_models=args.save_models,
     )
     written = write_report(result, args.out)
     cols = [
@@ -551,21 +662,27 @@ def _command_line() -> str:
 
 def _grid(args, pipe) -> dict:
     """The --param grid with full parameter names, every value checked before any training."""
-    step = pipe.steps[-1][0]
+    from sklearn.pipeline import Pipeline
+
+    step = pipe.steps[-1][0] if isinstance(pipe, Pipeline) else None
     grid = {}
     for name, values in args.param:
-        key = name if "__" in name else f"{step}__{name}"
+        key = name if "__" in name or step is None else f"{step}__{name}"
         if key not in pipe.get_params():
             valid = sorted(
-                k.split("__", 1)[1] for k in pipe.get_params() if k.startswith(step + "__")
+                k.split("__", 1)[1] if step else k
+                for k in pipe.get_params()
+                if step is None or k.startswith(step + "__")
             )
             raise _UsageError(
                 f"unknown parameter {name!r} for {args.model}; valid: {', '.join(valid)}"
             )
         for value in values:
-            final = pipe.__sklearn_clone__().set_params(**{key: value})[-1]
+            final = pipe.__sklearn_clone__().set_params(**{key: value})
+            final = final[-1] if step else final
             try:
-                final._validate_params()
+                if hasattr(final, "_validate_params"):
+                    final._validate_params()
             except (ValueError, TypeError) as exc:
                 raise _UsageError(f"--param {name}: bad value {value!r}: {exc}") from None
         grid[key] = values
@@ -603,6 +720,7 @@ def cmd_grid_search(args) -> int:
         scheduler=args.scheduler,
         progress=not args.no_progress,
         setup=_setup(args, data),
+        save_models=args.save_models,
     )
     written = write_report(result, args.out)
     chosen = result.names[result.refit_choice]
@@ -700,6 +818,53 @@ def _attach_test_images(result, data_dir) -> None:
         )
         return
     result.X_test = data.X_test
+
+
+def _read_array(path: str):
+    """A .npy file, or an IDX file (gzip or not), as an array."""
+    import numpy as np
+
+    from .datasets import read_idx
+
+    if path.endswith(".npy"):
+        return np.load(path, allow_pickle=False)  # an object array would need pickle: refused
+    return read_idx(path)
+
+
+def cmd_predict(args) -> int:
+    import numpy as np
+
+    from .estimators.saving import load
+
+    model = load(args.model, trusted=args.trust)
+    if args.images:
+        if args.dataset:
+            raise _UsageError("give --dataset or --images, not both")
+        X = _read_array(args.images)
+        y = None if args.labels is None else _read_array(args.labels)
+        source = args.images
+    else:
+        data = load_train_test(args.dataset or "mnist", data_dir=args.data_dir,
+                               n_train=10 if args.split == "test" else None,
+                               n_test=args.max_test_samples, random_state=args.random_state)  # fmt: skip
+        X, y = (data.X_test, data.y_test) if args.split == "test" else (data.X, data.y)
+        source = f"{args.dataset or 'mnist'} ({args.split} split, {len(y):,} images)"
+    X = X.reshape(len(X), -1)
+    pred = model.predict(X)
+    if args.output:
+        out = Path(args.output)
+        lines = ["index,prediction" + (",label" if y is not None else "")]
+        lines += [
+            f"{i},{p}" + (f",{t}" if y is not None else "")
+            for i, (p, t) in enumerate(zip(pred, y if y is not None else pred, strict=True))
+        ]
+        out.write_text("\n".join(lines) + "\n")
+        print(f"Predictions: {out}")
+    if y is not None:
+        print(f"Accuracy on {source}: {float(np.mean(pred == y)):.4f}")
+    elif not args.output:
+        print(" ".join(map(str, pred)))
+    return 0
 
 
 def cmd_measure_paths(args) -> int:
@@ -833,6 +998,7 @@ def _run(parser, args) -> int:
         "datasets": cmd_datasets,
         "report": cmd_report,
         "measure-paths": cmd_measure_paths,
+        "predict": cmd_predict,
     }
     try:
         _use_backend(getattr(args, "backend", None))
@@ -855,6 +1021,7 @@ def _run(parser, args) -> int:
         UnsupportedBackendError,
         BackendMismatchError,
         RunNotFoundError,
+        UnsafeModelFileError,
     ) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 1

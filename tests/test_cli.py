@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 
 from mnist_estimators import cli
+from mnist_estimators.evaluation.folds import Task
+from mnist_estimators.evaluation.store import record_file_name
 
 #: The version the package is built with, as pyproject.toml states it (no tomllib on 3.10).
 VERSION = re.search(
@@ -156,7 +158,11 @@ def test_batch_size_help_shows_each_models_current_default(capsys, command):
     expected = (
         "CNN 32 up to 3,000 images, 64 up to 15,000 images, 128 up to 30,000 images, "
         "256 beyond; "
-        "LSTM 16 up to 3,000 images, 32 up to 15,000 images, 128 beyond"
+        "LSTM 16 up to 3,000 images, 32 up to 15,000 images, 128 beyond; "
+        "GRU 16 up to 3,000 images, 32 up to 15,000 images, 128 beyond; "
+        "MLP 32 up to 3,000 images, 64 up to 15,000 images, 128 up to 30,000 images, "
+        "256 beyond; "
+        "ViT 16 up to 3,000 images, 32 up to 15,000 images, 128 beyond"
     )
     assert f"default: each model's own: {expected})" in text
 
@@ -426,7 +432,8 @@ def test_grid_search_with_fastest_refit_writes_best_json(tmp_path, capsys):
     # (Its new fit time may change which candidate is the fastest, and so what is refit.)
     stamps = _fold_stamps(tmp_path)
     folds = sorted(n for n in stamps if "__fold" in n)
-    assert len(folds) == 4 and f"{best['chosen']}__seed0__test.json" in stamps
+    refit_file = record_file_name(Task(best["chosen"], 0))
+    assert len(folds) == 4 and refit_file in stamps
     (tmp_path / "folds" / folds[0]).unlink()
     code, out, err = run_main(capsys, *args)
     assert code == 0, err

@@ -33,6 +33,7 @@ from mnist_estimators.evaluation.scoring import (
     pareto_front,
 )
 from mnist_estimators.evaluation.search import from_search, grid_search
+from mnist_estimators.evaluation.store import record_file_name
 from mnist_estimators.reporting import figures
 from mnist_estimators.reporting.report import verdict_sentence, verdict_sentences, write_report
 
@@ -320,7 +321,7 @@ def test_resumable_grid_search_equals_gridsearchcv(tiny, tmp_path):
     assert ours.test[chosen][0]["accuracy"] == pytest.approx(theirs.score(Xt, yt))
     # 2 candidates x 2 folds, and the refit of the chosen one, each in its own file.
     names = sorted(p.name for p in (tmp_path / "folds").iterdir())
-    assert len(names) == 5 and f"{chosen}__seed0__test.json" in names
+    assert len(names) == 5 and record_file_name(folds.Task(chosen, 0)) in names
     written = write_report(ours, tmp_path / "report")
     best = json.loads(written["best.json"].read_text())
     assert best["best_params"] == {"cnnclassifier__filters": [2, 4][theirs.best_index_]}

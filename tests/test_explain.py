@@ -25,8 +25,9 @@ from scipy import stats
 from mnist_estimators import make_cnn_pipeline, make_lstm_pipeline
 from mnist_estimators.evaluation import experiments
 from mnist_estimators.evaluation.experiments import explain
-from mnist_estimators.evaluation.folds import seeded_model
+from mnist_estimators.evaluation.folds import Task, seeded_model
 from mnist_estimators.evaluation.stats import expected_calibration_error
+from mnist_estimators.evaluation.store import record_file_name
 from mnist_estimators.evaluation.verdicts import ENDPOINTS, analysis_plan
 from mnist_estimators.reporting.explanation import (
     CLAIMS,
@@ -79,7 +80,7 @@ def run(data, tmp_path_factory):
 
 
 def _record(out, part, name, seed):
-    return json.loads((out / part / "folds" / f"{name}__seed{seed}__test.json").read_text())
+    return json.loads((out / part / "folds" / record_file_name(Task(name, seed))).read_text())
 
 
 def _rolled(X, dx, dy):
@@ -351,8 +352,8 @@ def test_argument_errors(data):
         explain(_models(), X, y, None, None)
     with pytest.raises(ValueError, match="experiments must be among"):
         explain(_models(), X, y, Xt, yt, experiments=("spatial", "z"))
-    with pytest.raises(ValueError, match="Model names"):
-        explain({"CNN, big": make_cnn_pipeline()}, X, y, Xt, yt)
+    with pytest.raises(ValueError, match="Model names"):  # checked where every name is
+        explain({" CNN": make_cnn_pipeline()}, X, y, Xt, yt)
 
 
 def test_explain_resumes_after_a_kill(mnist_dir, tmp_path):

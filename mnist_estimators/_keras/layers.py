@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .runtime import BACKEND, gpu_visible, keras
 
-__all__ = ["CPUUnrolledLSTM", "FusedLSTM", "Standardize", "fast_lstm"]
+__all__ = ["CPUUnrolledLSTM", "FusedLSTM", "PositionEmbedding", "Standardize", "fast_lstm"]
 
 
 @keras.saving.register_keras_serializable(package="mnist_estimators")
@@ -167,3 +167,43 @@ class Standardize(keras.layers.Normalization):
         variance = ops.cast(variance, self.compute_dtype)
         scale = ops.maximum(ops.sqrt(variance), keras.config.epsilon())
         return ops.divide(ops.subtract(inputs, mean), scale)
+
+
+@keras.saving.register_keras_serializable(package="mnist_estimators")
+class PositionEmbedding(keras.layers.Layer):
+    """Adds a learnt vector to each token of a sequence: its position's embedding.
+
+    The vision transformer's tokens (image patches) carry no position of their own;
+    one learnt weight of shape ``(tokens, dim)``, drawn from a normal distribution of
+    standard deviation ``stddev``, is added to its input.
+
+    Parameters
+    ----------
+    stddev : float, default=0.02
+        Standard deviation of the initial embedding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = PositionEmbedding()
+    >>> out = layer(np.zeros((2, 16, 8), dtype="float32"))
+    >>> tuple(out.shape), tuple(layer.get_weights()[0].shape)
+    ((2, 16, 8), (16, 8))
+    """
+
+    def __init__(self, stddev: float = 0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev = stddev
+
+    def build(self, input_shape):
+        self.embedding = self.add_weight(
+            shape=tuple(input_shape[1:]),
+            initializer=keras.initializers.RandomNormal(stddev=self.stddev),
+            name="embedding",
+        )
+
+    def call(self, inputs):
+        return inputs + keras.ops.cast(self.embedding, inputs.dtype)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "stddev": self.stddev}

@@ -8,44 +8,22 @@ from __future__ import annotations
 
 __all__ = ["AUTO_TRAINING", "REFERENCE_TRAINING", "TRAINING_DEFAULTS", "auto_training"]
 
-#: The reference notebook's training setting. ``CNNClassifier(**REFERENCE_TRAINING)``
-#: and ``LSTMClassifier(**REFERENCE_TRAINING)`` train exactly as the reference did.
-REFERENCE_TRAINING = {
-    "learning_rate": 0.001,
-    "lr_schedule": "constant",
-    "batch_size": 32,
-    "standardize": False,
-}
+from .registry import MODELS, REFERENCE_TRAINING
 
-#: Each network's own training defaults, chosen by cross-validation (docs/results.md).
-TRAINING_DEFAULTS = {
-    "cnn": {
-        "learning_rate": "auto",
-        "lr_schedule": "cosine",
-        "batch_size": "auto",
-        "standardize": False,
-    },
-    "lstm": {
-        "learning_rate": "auto",
-        "lr_schedule": "cosine",
-        "batch_size": "auto",
-        "standardize": True,
-    },
-}
+#: Each network's own training defaults, chosen by cross-validation (docs/results.md),
+#: read from the registry of models.
+TRAINING_DEFAULTS = {name: dict(spec.training) for name, spec in MODELS.items() if spec.training}
 
 #: What ``batch_size="auto"`` and ``learning_rate="auto"`` give, per network: the
 #: batch size of the first row whose training-set size bound (None: no bound) holds
 #: the fit's number of training images, and the learning rate ``rate * sqrt(batch /
 #: batch_of_rate)`` for that batch (the square-root scaling of Adam's rate with the
 #: batch). Networks of your own (``network_name`` not listed) get the reference's.
-#: Both networks' rows: 5-fold CV on 1,000, 2,000 and 10,000 training images and 3-fold CV
-#: on 60,000 (docs/results.md, "Training defaults by data size").
+#: The CNN's and LSTM's rows: 5-fold CV on 1,000, 2,000 and 10,000 training images and
+#: 3-fold CV on 60,000 (docs/results.md, "Training defaults by data size"); the zoo's
+#: networks share them (a GRU the LSTM's, the MLP and ViT the CNN's).
 AUTO_TRAINING = {
-    "cnn": {
-        "batch_sizes": ((3_000, 32), (15_000, 64), (30_000, 128), (None, 256)),
-        "rate": (0.003, 128),
-    },
-    "lstm": {"batch_sizes": ((3_000, 16), (15_000, 32), (None, 128)), "rate": (0.003, 16)},
+    **{name: dict(spec.auto) for name, spec in MODELS.items() if spec.auto},
     "reference": {"batch_sizes": ((None, 32),), "rate": (0.001, 32)},
 }
 

@@ -24,6 +24,7 @@ classifier (see :mod:`mnist_estimators.estimators._compat`) that
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import string
@@ -258,6 +259,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     #: Layout of the array the network reads: ``"image"`` ``(n, h, w, c)``,
     #: ``"sequence"`` ``(n, h, w*c)`` (rows as time steps) or ``"flat"`` ``(n, h*w*c)``.
     input_layout: str = "image"
+    #: Every fit records its training time in ``fit_time_`` (the timing scorers read it).
+    records_fit_time = True
     #: Name of the Keras model (``model_.name``).
     network_name: str = "network"
     #: Images per batch at prediction time; does not change results.
@@ -285,22 +288,21 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         warm_start=False,
         steps_per_execution="auto",
     ):
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.lr_schedule = lr_schedule
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.patience = patience
-        self.standardize = standardize
-        self.image_shape = image_shape
-        self.random_state = random_state
-        self.verbose = verbose
-        self.class_weight = class_weight
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.steps_per_execution = steps_per_execution
+        # Every common argument, whatever the subclass's own signature lists (a subclass
+        # may pass on only some of them, as the how-to's recipe does).
+        self._store_arguments(locals(), KerasImageClassifier)
+
+    def _store_arguments(self, arguments: dict, cls: type | None = None) -> None:
+        """Store each constructor argument of ``cls`` (this class by default), as it is,
+        under its own name.
+
+        A subclass's ``__init__`` lists its arguments and the common ones (scikit-learn
+        reads the signature), then calls ``self._store_arguments(locals())``: nothing
+        else happens in ``__init__``, as scikit-learn requires.
+        """
+        for name in inspect.signature((cls or type(self)).__init__).parameters:
+            if name != "self":
+                setattr(self, name, arguments[name])
 
     #: Checked by scikit-learn's ``_validate_params`` at the start of ``fit`` and the
     #: first ``partial_fit`` (subclasses merge their own into it).

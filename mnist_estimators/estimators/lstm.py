@@ -109,29 +109,7 @@ class LSTMClassifier(KerasImageClassifier):
         warm_start=False,
         steps_per_execution="auto",
     ):
-        self.units = units
-        self.lstm_layers = lstm_layers
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.unroll = unroll
-        super().__init__(
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            lr_schedule=lr_schedule,
-            batch_size=batch_size,
-            epochs=epochs,
-            validation_fraction=validation_fraction,
-            early_stopping=early_stopping,
-            patience=patience,
-            standardize=standardize,
-            image_shape=image_shape,
-            random_state=random_state,
-            verbose=verbose,
-            class_weight=class_weight,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            steps_per_execution=steps_per_execution,
-        )
+        self._store_arguments(locals())
 
     def build_network(self, inputs, n_classes):
         x = inputs

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from sklearn import get_config
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .base import REFERENCE_TRAINING
 from .cnn import CNNClassifier
 from .lstm import LSTMClassifier
 from .preprocessing import PixelScaler
+from .registry import MODELS, model_spec
+from .zoo import GRUClassifier, MLPClassifier, ViTClassifier
 
-__all__ = ["PIPELINES", "ImagePipeline", "make_cnn_pipeline", "make_lstm_pipeline", "make_pipeline"]
+__all__ = [
+    "BASELINE_SETTINGS",
+    "ImagePipeline",
+    "make_cnn_pipeline",
+    "make_gru_pipeline",
+    "make_hgb_pipeline",
+    "make_logreg_pipeline",
+    "make_lstm_pipeline",
+    "make_mlp_pipeline",
+    "make_pipeline",
+    "make_vit_pipeline",
+]
 
 
 class _ThroughSteps:
@@ -58,94 +72,149 @@ class ImagePipeline(Pipeline):
         return super().fit(X, y, **params)
 
 
-def make_cnn_pipeline(*, max_value: float = 255.0, **params) -> ImagePipeline:
-    """PixelScaler -> CNNClassifier.
+def _image_pipeline(classifier, max_value: float) -> ImagePipeline:
+    """PixelScaler -> ``classifier``, steps named as scikit-learn's ``make_pipeline`` names them."""
+    return ImagePipeline(
+        [
+            ("pixelscaler", PixelScaler(max_value=max_value)),
+            (type(classifier).__name__.lower(), classifier),
+        ]
+    )
+
+
+_PIPELINE_DOC = """PixelScaler -> {cls}{what}.
 
     The classifier owns the image layout: it takes flat ``(n, h*w*c)`` or
-    image-shaped input and reads it as ``(n, h, w, c)``, so its
-    ``image_shape`` (``cnnclassifier__image_shape`` in a grid) is honoured.
-    :class:`ImageReshaper` remains available as a stand-alone transformer.
+    image-shaped input and reads it as it needs ({layout}), so its
+    ``image_shape`` (``{step}__image_shape`` in a grid) is honoured.
 
     Parameters
     ----------
     max_value : float, default=255.0
         Largest raw pixel value (see :class:`PixelScaler`).
     **params
-        Arguments of :class:`CNNClassifier`, e.g. ``epochs=5`` or
-        ``image_shape=(28, 28)``.
+        Arguments of :class:`{cls}`, e.g. ``epochs=5``.
 
     Returns
     -------
     ImagePipeline
-        Steps ``pixelscaler``, ``cnnclassifier``; tune with names like
-        ``cnnclassifier__filters``. ``fit(X, y, validation_data=(X_val,
-        y_val))`` scales ``X_val`` too.
+        Steps ``pixelscaler``, ``{step}``; tune with names like
+        ``{step}__{param}``. ``fit(X, y, validation_data=(X_val, y_val))``
+        scales ``X_val`` too.
 
     Examples
     --------
-    >>> from mnist_estimators import make_cnn_pipeline
-    >>> pipe = make_cnn_pipeline(epochs=1)
-    >>> [name for name, _ in pipe.steps]
-    ['pixelscaler', 'cnnclassifier']
+    >>> from mnist_estimators.estimators import {factory}
+    >>> [name for name, _ in {factory}(epochs=1).steps]
+    ['pixelscaler', '{step}']
     """
-    return ImagePipeline(
+
+
+def _network_factory(cls, what: str, layout: str, param: str):
+    """The ``make_<model>_pipeline`` of a network class, with its docstring."""
+    factory = f"make_{cls.network_name}_pipeline"
+
+    def make(*, max_value: float = 255.0, **params) -> ImagePipeline:
+        return _image_pipeline(cls(**params), max_value)
+
+    make.__name__ = make.__qualname__ = factory
+    make.__module__ = __name__
+    make.__doc__ = _PIPELINE_DOC.format(
+        cls=cls.__name__,
+        what=what,
+        layout=layout,
+        step=cls.__name__.lower(),
+        param=param,
+        factory=factory,
+    )
+    return make
+
+
+make_cnn_pipeline = _network_factory(CNNClassifier, "", "``(n, h, w, c)``", "filters")
+make_lstm_pipeline = _network_factory(
+    LSTMClassifier, " (rows of the image are the time steps)", "rows as time steps", "units"
+)
+make_gru_pipeline = _network_factory(
+    GRUClassifier, " (rows of the image are the time steps)", "rows as time steps", "units"
+)
+make_mlp_pipeline = _network_factory(MLPClassifier, "", "flat pixels", "hidden_units")
+make_vit_pipeline = _network_factory(ViTClassifier, "", "``(n, h, w, c)``", "embed_dim")
+
+#: The baselines' settings: chosen to finish a fit on the complete MNIST (60,000 images)
+#: within a few minutes on 2 cores (docs/results.md gives the times measured).
+BASELINE_SETTINGS = {
+    "logreg": {"C": 0.1, "max_iter": 300},
+    "hgb": {"max_iter": 30, "max_bins": 32, "learning_rate": 0.3, "early_stopping": False},
+}
+
+
+def make_logreg_pipeline(*, max_value: float = 255.0, **params) -> Pipeline:
+    """PixelScaler -> scikit-learn's ``LogisticRegression``: the linear baseline.
+
+    Multinomial logistic regression (lbfgs) on pixels in [0, 1], with
+    :data:`BASELINE_SETTINGS` ``["logreg"]`` unless ``params`` say otherwise.
+
+    Examples
+    --------
+    >>> from mnist_estimators.estimators import make_logreg_pipeline
+    >>> make_logreg_pipeline(C=0.5)[-1].get_params()["C"]
+    0.5
+    """
+    settings = {**BASELINE_SETTINGS["logreg"], **params}
+    return Pipeline(
         [
             ("pixelscaler", PixelScaler(max_value=max_value)),
-            ("cnnclassifier", CNNClassifier(**params)),
+            ("logisticregression", LogisticRegression(**settings)),
         ]
     )
 
 
-def make_lstm_pipeline(*, max_value: float = 255.0, **params) -> ImagePipeline:
-    """PixelScaler -> LSTMClassifier (rows of the image are the time steps).
+def make_hgb_pipeline(*, max_value: float = 255.0, **params) -> Pipeline:
+    """PixelScaler -> scikit-learn's ``HistGradientBoostingClassifier``: the tree baseline.
 
-    Parameters
-    ----------
-    max_value : float, default=255.0
-        Largest raw pixel value (see :class:`PixelScaler`).
-    **params
-        Arguments of :class:`LSTMClassifier`, e.g. ``units=64`` or
-        ``image_shape=(28, 28)``.
-
-    Returns
-    -------
-    ImagePipeline
-        Steps ``pixelscaler``, ``lstmclassifier``.
+    With :data:`BASELINE_SETTINGS` ``["hgb"]`` unless ``params`` say otherwise (no
+    early stopping, so no validation split of its own: every model sees the same data).
 
     Examples
     --------
-    >>> from mnist_estimators import make_lstm_pipeline
-    >>> make_lstm_pipeline(units=64).get_params()["lstmclassifier__units"]
-    64
+    >>> from mnist_estimators.estimators import make_hgb_pipeline
+    >>> make_hgb_pipeline(max_iter=10)[-1].get_params()["max_iter"]
+    10
     """
-    return ImagePipeline(
+    settings = {**BASELINE_SETTINGS["hgb"], **params}
+    return Pipeline(
         [
             ("pixelscaler", PixelScaler(max_value=max_value)),
-            ("lstmclassifier", LSTMClassifier(**params)),
+            ("histgradientboostingclassifier", HistGradientBoostingClassifier(**settings)),
         ]
     )
 
 
-#: The ready-made pipelines by model name (the command line's ``--models``/``--model``).
-PIPELINES = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
+def __getattr__(name: str):
+    if name == "PIPELINES":  # version 0.2's table, now read from the registry
+        return {key: spec.make_pipeline for key, spec in MODELS.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def make_pipeline(model: str, *, reference_training: bool = False, **params) -> ImagePipeline:
-    """The ready-made pipeline of ``model`` (``"cnn"`` or ``"lstm"``).
+def make_pipeline(model: str, *, reference_training: bool = False, **params) -> Pipeline:
+    """The ready-made pipeline of a model of the registry (:data:`~.registry.MODELS`).
 
     Parameters
     ----------
-    model : {"cnn", "lstm"}
-        Which network.
+    model : str
+        Its key: ``"cnn"``, ``"lstm"``, ``"gru"``, ``"mlp"``, ``"vit"``, ``"logreg"``,
+        ``"hgb"`` (:func:`~.registry.model_names`).
     reference_training : bool, default=False
         Train as the reference notebook did (:data:`REFERENCE_TRAINING`) instead
-        of with the model's own defaults; ``params`` still override it.
+        of with the model's own defaults; ``params`` still override it. Only for
+        a network: a baseline has no reference setting.
     **params
-        Arguments of the classifier, e.g. ``epochs=2``.
+        Arguments of the pipeline's final step, e.g. ``epochs=2``.
 
     Returns
     -------
-    ImagePipeline
+    Pipeline
+        An :class:`ImagePipeline` for a network.
 
     Examples
     --------
@@ -153,7 +222,13 @@ def make_pipeline(model: str, *, reference_training: bool = False, **params) -> 
     >>> pipe[-1].get_params()["batch_size"], pipe[-1].get_params()["epochs"]
     (32, 1)
     """
-    if model not in PIPELINES:
-        raise ValueError(f"model must be one of {sorted(PIPELINES)}, got {model!r}.")
-    training = dict(REFERENCE_TRAINING) if reference_training else {}
-    return PIPELINES[model](**{**training, **params})
+    spec = model_spec(model)
+    training = {}
+    if reference_training:
+        if spec.reference is None:
+            raise ValueError(
+                f"{spec.label} is a {spec.kind} with no reference training setting: "
+                "reference_training is for the networks."
+            )
+        training = dict(spec.reference)
+    return spec.make_pipeline(**{**training, **params})

@@ -34,6 +34,12 @@ _EXPORTS = {
     "COMPARISON_SCORING": "scoring",
     "AccuracyTimeTradeoff": "scoring",
     "FastestWithinTolerance": "scoring",
+    "FitTimed": "scoring",
+    "Ranking": "ranking",
+    "rank_models": "ranking",
+    "get_fit_time": "scoring",
+    "neg_fit_time_scorer": "scoring",
+    "neg_predict_time_scorer": "scoring",
 }
 
 __all__ = sorted(_EXPORTS)

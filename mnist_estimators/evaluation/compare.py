@@ -27,7 +27,7 @@ from .. import _clock
 from .._environment import machine, now_iso, versions
 from .._keras.paths import lstm_path
 from .._keras.runtime import BACKEND, device_description
-from .folds import Task, run_all, seeded_model
+from .folds import Task, check_model_names, run_all, seeded_model
 from .result import ComparisonResult
 from .runs import write_run_file
 from .store import ComparisonConfigError, RecordStore, run_config
@@ -119,6 +119,7 @@ def compare_models(
     monitor_validation: bool = True,
     progress: bool = True,
     setup: dict | None = None,
+    save_models: bool = False,
 ) -> ComparisonResult:
     """Cross-validate and test several classifiers on the same folds, over several seeds.
 
@@ -181,6 +182,10 @@ def compare_models(
         Extra lines for the report's "Setup" section, e.g. ``{"dataset": "MNIST,
         60,000 training images (complete)"}``. Library versions, the machine,
         the call, the wall time and the date are recorded by themselves.
+    save_models : bool, default=False
+        Write each refit model (one per model and seed) into ``out_dir/models/`` as a
+        model file that loads without pickle (:func:`mnist_estimators.load`). Needs
+        ``out_dir`` and a test set.
 
     Returns
     -------
@@ -197,11 +202,7 @@ def compare_models(
     """
     if not models:
         raise ValueError("models must be a non-empty dict of name -> estimator.")
-    for name in models:
-        if not isinstance(name, str) or not name or "__" in name or "/" in name:
-            raise ValueError(
-                f"Model names must be non-empty strings without '__' or '/', got {name!r}."
-            )
+    check_model_names(models)
     X, y = np.asarray(X), np.asarray(y)
     if (X_test is None) != (y_test is None):
         raise ValueError("Pass both X_test and y_test, or neither.")
@@ -211,7 +212,9 @@ def compare_models(
     seed_list = resolve_seeds(seeds, random_state)
     splits = {s: list(_splitter(cv, s).split(X, y)) for s in seed_list}
     config = run_config(models, X, y, X_test, y_test, cv, monitor_validation)
-    store = RecordStore(out_dir, config)
+    if save_models and X_test is None:
+        raise ValueError("save_models=True saves the refit models, which need a test set.")
+    store = RecordStore(out_dir, config, keep_models=save_models)
     tasks = []
     for s in seed_list:
         tasks += [
@@ -223,7 +226,7 @@ def compare_models(
             tasks += [Task(name, s) for name in models]
     records = run_all(
         tasks,
-        (X, y, X_test, y_test, models, monitor_validation),
+        (X, y, X_test, y_test, models, monitor_validation, save_models),
         store,
         n_jobs=n_jobs,
         scheduler=scheduler,

@@ -67,8 +67,8 @@ from .experiment_grid import (
     THREADS,
     TRAIN_SIZES,
 )
-from .explanation import ORIGINAL, SEPARATOR, Explanation, model_name, split_model_name
-from .folds import Task, run_all, seeded_model
+from .explanation import ORIGINAL, Explanation, model_name
+from .folds import Task, check_model_names, run_all, seeded_model
 from .parallel import usable_cores
 from .runs import write_run_file
 from .scoring import final_step
@@ -166,7 +166,9 @@ def refit_and_probe(task: Task, X, y, X_test, y_test, models: dict, probe_set: d
         "predictions": pred.tolist(),
         "confidence": np.round(conf, 6).tolist(),
     }
-    original = split_model_name(task.model)[1] == ORIGINAL
+    network, condition = task.param("network"), task.param("condition")
+    record["network"], record["condition"] = network, condition
+    original = condition == ORIGINAL
     if original:  # every probability, for the calibration to be rebuilt from the records
         record["proba"] = encode_proba(proba)
     if original and probe_set:
@@ -212,9 +214,7 @@ def learning_point(task: Task, X_all, y_all, n_pool: int, models: dict, steps: d
     (the steps of the network's own epochs on all ``n_pool`` images), as near as whole
     epochs allow: so a point measures what more data gives, not a longer training.
     """
-    network, point = task.model.rsplit(" @", 1)
-    size, schedule = point.split(" ")
-    size = int(size)
+    network, size, schedule = task.param("network"), task.param("size"), task.param("schedule")
     model = seeded_model(models[network], task.seed)
     key = _epochs_parameter(model)
     batch = batch_size_at(model, size)
@@ -266,8 +266,8 @@ def measure_throughput(task: Task, X, y, models: dict, repeats: int) -> dict:
     profile; cause inside Keras or TensorFlow not isolated), which made wall-clock
     rates fall into levels near 1,500 and 3,000 images/s whatever the network.
     """
-    network, batch, threads, replicate = task.model.rsplit(" ", 3)
-    batch, threads, replicate = int(batch[1:]), int(threads[1:]), int(replicate[1:])
+    network, batch = task.param("network"), task.param("batch_size")
+    threads, replicate = task.param("threads"), task.param("replicate")
     est = seeded_model(models[network], task.seed)
     final = final_step(est)
     final.set_params(batch_size=batch, epochs=1, verbose=0)
@@ -295,13 +295,7 @@ def measure_throughput(task: Task, X, y, models: dict, repeats: int) -> dict:
 def _check_inputs(models, X, y, X_test, y_test):
     if not models:
         raise ValueError("models must be a non-empty dict of name -> estimator.")
-    for name in models:
-        bad = (SEPARATOR, "@", "/", "__")
-        if not isinstance(name, str) or not name or any(c in name for c in bad):
-            raise ValueError(
-                f"Model names must be non-empty strings without {', '.join(map(repr, bad))}, "
-                f"got {name!r}."
-            )
+    check_model_names(models)
     if X_test is None or y_test is None:
         raise ValueError("The explanation experiments need a test set: pass X_test and y_test.")
     return (np.asarray(a) for a in (X, y, X_test, y_test))
@@ -448,18 +442,19 @@ def explain(
     if "spatial" in wanted:
         conditions = list(CONDITIONS)
     if conditions:
-        refit_models = {
-            model_name(net, c): condition_model(m, c)
-            for net, m in models.items()
-            for c in conditions
-        }
+        parts = {model_name(net, c): (net, c) for net in models for c in conditions}
+        refit_models = {name: condition_model(models[net], c) for name, (net, c) in parts.items()}
         probe_set = probes(shifts, rotations) if "robustness" in wanted else {}
         config = {
             **run_config(refit_models, X, y, X_test, y_test, "refit", False),
             "probes": list(probe_set),
             "plan": plan,
         }
-        tasks = [Task(name, s) for s in seed_list for name in refit_models]
+        tasks = [
+            Task(name, s, params=(("network", net), ("condition", c)))
+            for s in seed_list
+            for name, (net, c) in parts.items()
+        ]
         shared = (X, y, X_test, y_test, refit_models, probe_set)
         records["refits"] = run_all(
             tasks,
@@ -479,7 +474,8 @@ def explain(
         # On all the training images, the steps schedule is the network's own epochs: that
         # point is fitted once, under "epochs", and stands for both (Explanation._learning).
         tasks = [
-            Task(f"{net} @{n} {schedule}", s)
+            Task(f"{net} @{n} {schedule}", s,
+                 params=(("network", net), ("size", n), ("schedule", schedule)))
             for schedule in schedules for s in seed_list for n in sizes for net in models
             if not (schedule == "steps" and n == len(y) and "epochs" in schedules)
         ]  # fmt: skip
@@ -548,7 +544,12 @@ def _run_parallel(
     records = []
     for r in range(int(processes)):
         for k in threads:  # one fresh process per thread count and replicate
-            tasks = [Task(f"{net} b{b} t{k} r{r}", 0) for b in batch_sizes for net in models]
+            tasks = [
+                Task(f"{net} b{b} t{k} r{r}", 0,
+                     params=(("network", net), ("batch_size", b), ("threads", k),
+                             ("replicate", r)))
+                for b in batch_sizes for net in models
+            ]  # fmt: skip
             records += run_all(
                 tasks, (X, y, models), store, progress=progress,
                 desc=f"throughput, process {r + 1}/{processes}, {k} thread(s)", func=func,

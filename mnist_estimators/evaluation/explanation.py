@@ -56,6 +56,14 @@ def split_model_name(name: str) -> tuple[str, str]:
     return network, condition
 
 
+def refit_parts(record: dict) -> tuple[str, str]:
+    """``(network, condition)`` of a refit record: the fields it carries; a record written
+    before it carried them names them in its model's name (:func:`split_model_name`)."""
+    if "network" in record and "condition" in record:
+        return record["network"], record["condition"]
+    return split_model_name(record["model"])
+
+
 def _probe_point(name: str) -> tuple[str, float]:
     """``"shift x -2"`` -> ``("shift x", -2.0)``."""
     kind, amount = name.rsplit(" ", 1)
@@ -183,7 +191,7 @@ class Explanation:
         wanted = set(config.get("experiments", []))
         refits = sorted(
             records.get("refits", []),
-            key=lambda r: (r["seed"], names.index(split_model_name(r["model"])[0])),
+            key=lambda r: (r["seed"], names.index(refit_parts(r)[0])),
         )
         if "spatial" in wanted:
             ex._spatial(refits, y_test)
@@ -200,7 +208,7 @@ class Explanation:
         return ex
 
     def _by_key(self, refits) -> dict:
-        return {(*split_model_name(r["model"]), r["seed"]): r for r in refits}
+        return {(*refit_parts(r), r["seed"]): r for r in refits}
 
     def _network_order(self, column: pd.Series) -> pd.Series:
         if column.name == "network":
@@ -210,7 +218,7 @@ class Explanation:
     def _spatial(self, refits, y_test) -> None:
         rows = []
         for r in refits:
-            net, cond = split_model_name(r["model"])
+            net, cond = refit_parts(r)
             rows.append(
                 {"network": net, "condition": cond, "seed": r["seed"],
                  "accuracy": r["accuracy"], "fit_time": r["fit_time"]}
@@ -244,9 +252,9 @@ class Explanation:
 
     def _robustness(self, refits, y_test) -> None:
         rows = []
-        originals = [r for r in refits if split_model_name(r["model"])[1] == ORIGINAL]
+        originals = [r for r in refits if refit_parts(r)[1] == ORIGINAL]
         for r in originals:
-            net = split_model_name(r["model"])[0]
+            net = refit_parts(r)[0]
             kinds = dict.fromkeys(_probe_point(p)[0] for p in r.get("probes", {}))
             for kind in kinds:  # amount 0: the untouched test set, on every curve
                 rows.append(
@@ -270,7 +278,7 @@ class Explanation:
     def _calibration(self, refits, y_test) -> None:
         rows, pooled = [], {}
         for r in refits:
-            net, cond = split_model_name(r["model"])
+            net, cond = refit_parts(r)
             if cond != ORIGINAL:
                 continue
             correct = np.asarray(r["predictions"]) == y_test

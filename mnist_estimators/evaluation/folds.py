@@ -29,18 +29,24 @@ from tqdm.auto import tqdm
 
 from .._keras.reuse import empty_pool, package_loop
 from ..estimators.pipelines import ImagePipeline
+from ..estimators.saving import model_file_bytes
+from ..estimators.timing import FitTimed, records_fit_time
 from .errors import FoldsError
 from .parallel import run_tasks, run_with_threads
 from .scoring import COMPARISON_SCORING, columns_from_scores, final_step
 
 __all__ = [
+    "MODEL_FILE_KEY",
     "FoldsError",
     "Task",
     "check_folds",
+    "check_model_names",
     "evaluate",
+    "parameter_count",
     "run_all",
     "seeded_model",
     "test_record",
+    "timed",
 ]
 
 
@@ -78,6 +84,34 @@ def check_folds(y, y_test, cv: int) -> None:
         )
 
 
+def check_model_names(names) -> None:
+    """Check, in one place for every entry point, that the models' names can name them.
+
+    A name is data: any non-empty text without control characters or surrounding
+    spaces (tables, figures and verdicts show it verbatim; file names derive from it,
+    :func:`~.store.record_file_name`).
+
+    Examples
+    --------
+    >>> check_model_names(["CNN", "my.pkg:make_model", "ViT (7x7)"])
+    >>> check_model_names(["CNN", " CNN"])
+    Traceback (most recent call last):
+    ...
+    ValueError: Model names must be non-empty text without control characters or surrounding spaces, got ' CNN'.
+    """
+    for name in names:
+        if (
+            not isinstance(name, str)
+            or not name.strip()
+            or name != name.strip()
+            or any(ord(c) < 32 for c in name)
+        ):
+            raise ValueError(
+                "Model names must be non-empty text without control characters or "
+                f"surrounding spaces, got {name!r}."
+            )
+
+
 @dataclass(frozen=True)
 class Task:
     """One unit of work: a cross-validation fold, or the refit and test, of one model and seed.
@@ -92,6 +126,9 @@ class Task:
         The fold's index; None for the refit on all training data and the test.
     train, test : ndarray or None
         The fold's training and held-out indices (None for the refit).
+    params : tuple of (str, value) pairs, default=()
+        What else defines the task (an explanation experiment's network, training size,
+        batch size, ...), read with :meth:`param`. The model's name stays a name.
     """
 
     model: str
@@ -99,11 +136,20 @@ class Task:
     fold: int | None = None
     train: np.ndarray | None = field(default=None, compare=False, repr=False)
     test: np.ndarray | None = field(default=None, compare=False, repr=False)
+    params: tuple = ()
 
     @property
     def is_refit(self) -> bool:
         """True for the refit on all training data and the test."""
         return self.fold is None
+
+    def param(self, name: str):
+        """The task's parameter ``name`` (an experiment's network, size, batch, ...): data
+        the task carries, never parsed back out of its model's name."""
+        try:
+            return dict(self.params)[name]
+        except KeyError:
+            raise KeyError(f"Task {self.model!r} has no parameter {name!r}.") from None
 
 
 def seeded_model(model, seed: int):
@@ -111,6 +157,30 @@ def seeded_model(model, seed: int):
     est = clone(model)
     keys = {k: seed for k in est.get_params(deep=True) if k.endswith("random_state")}
     return est.set_params(**keys) if keys else est
+
+
+def timed(model):
+    """``model`` with a final step that records its training time: the runner's own clone,
+    whose final step is wrapped in :class:`~mnist_estimators.estimators.timing.FitTimed`
+    when it records none (a scikit-learn baseline). Its parameters, and so its
+    results, are unchanged."""
+    if isinstance(model, Pipeline):
+        name, last = model.steps[-1]
+        inner = timed(last)
+        return model if inner is last else model.set_params(**{name: inner})
+    return model if records_fit_time(model) else FitTimed(model)
+
+
+def parameter_count(estimator) -> int | None:
+    """The learnt numbers of a fitted model's final step: a network's weights, a linear
+    model's coefficients and intercepts; None for any other (a tree ensemble's nodes are
+    not weights)."""
+    final = final_step(estimator)
+    if hasattr(final, "count_params"):
+        return int(final.count_params())
+    if hasattr(final, "coef_"):
+        return int(np.size(final.coef_) + np.size(getattr(final, "intercept_", 0)))
+    return None
 
 
 def _validation_params(estimator, X_tr, y_tr, X_val, y_val, monitor: bool) -> dict:
@@ -130,13 +200,16 @@ def _validation_params(estimator, X_tr, y_tr, X_val, y_val, monitor: bool) -> di
 
 def _fitted_facts(estimator, n_train: int, fit_time: float) -> dict:
     final = final_step(estimator)
-    history = getattr(final, "history_", {})
-    epochs = int(getattr(final, "n_iter_", len(history.get("loss", []))))
+    history = getattr(final, "history_", None) or {}
+    # Epochs are a network's; a baseline's iterations (an array for some) are not.
+    epochs = int(getattr(final, "n_iter_", len(history.get("loss", [])))) if history else None
     return {
         "epochs": epochs,
         "lstm_path": getattr(final, "lstm_path_", None),  # the computation an LSTM took
-        "train_images_per_s": n_train * epochs / fit_time if fit_time > 0 else float("nan"),
-        "n_params": int(final.count_params()) if hasattr(final, "count_params") else None,
+        "train_images_per_s": n_train * epochs / fit_time
+        if epochs and fit_time > 0
+        else float("nan"),
+        "n_params": parameter_count(estimator),
         "history": history,
     }
 
@@ -187,24 +260,36 @@ def _evaluate_fold(model, X, y, train, test, monitor: bool) -> dict:
     return record
 
 
-def _evaluate_refit(model, X, y, X_test, y_test, monitor: bool) -> dict:
-    """Refit on all training data and score the test set with the same scorers."""
+#: The key under which a refit record carries its model file to the process that
+#: saves the records (:class:`~.store.RecordStore` writes it beside them, never into
+#: the record).
+MODEL_FILE_KEY = "_model_file"
+
+
+def _evaluate_refit(model, X, y, X_test, y_test, monitor: bool, keep_model: bool) -> dict:
+    """Refit on all training data and score the test set with the same scorers; with
+    ``keep_model``, the record carries the refit model's file (:mod:`..estimators.saving`)."""
     est = clone(model)
     est.fit(X, y, **_validation_params(est, X, y, X_test, y_test, monitor))
     record = {**test_record(est, X_test, y_test), "n_train": len(y)}
     record.update(_fitted_facts(est, len(y), record["fit_time"]))
+    if keep_model:
+        record[MODEL_FILE_KEY] = model_file_bytes(est)
     return record
 
 
-def evaluate(task: Task, X, y, X_test, y_test, models: dict, monitor: bool) -> dict:
+def evaluate(
+    task: Task, X, y, X_test, y_test, models: dict, monitor: bool, keep_models: bool = False
+) -> dict:
     """Run one task; returns its record (the model, seed and fold, then what was measured).
 
     Runs wherever the tasks run (this process, a loky worker, a Dask worker); the
     caller saves the record, so an output folder never has to be visible to workers.
+    With ``keep_models``, a refit's record carries its model file too.
     """
-    model = seeded_model(models[task.model], task.seed)
+    model = timed(seeded_model(models[task.model], task.seed))
     if task.is_refit:
-        record = _evaluate_refit(model, X, y, X_test, y_test, monitor)
+        record = _evaluate_refit(model, X, y, X_test, y_test, monitor, keep_models)
     else:
         record = _evaluate_fold(model, X, y, task.train, task.test, monitor)
     return {"model": task.model, "seed": task.seed, "fold": task.fold, **record}

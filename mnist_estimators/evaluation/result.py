@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 
 from .._files import json_default
 from .scoring import SCORE_COLUMNS, final_step
-from .stats import ALPHA, corrected_paired_ttest, finding, finding_across_seeds, mcnemar_test
+from .stats import ALPHA, corrected_paired_ttest, finding, finding_across_seeds, holm, mcnemar_test
 
 __all__ = [
     "ALPHA",
@@ -86,16 +86,18 @@ class PairStatistics(Mapping):
         The pair; differences are ``a - b``.
     ttest : dict or None
         The corrected (repeated k-fold) t-test on all paired fold accuracies
-        (:meth:`~mnist_estimators.evaluation.stats.TestResult.to_dict`); None
-        with fewer than 2 paired folds.
+        (:meth:`~mnist_estimators.evaluation.stats.TestResult.to_dict`), with
+        ``p_adjusted``: Holm's adjustment over every pair's t-test of the
+        comparison; None with fewer than 2 paired folds.
     cv_finding : str or None
-        The model the t-test found more accurate, or None.
+        The model the t-test found more accurate at the adjusted p, or None.
     mcnemar : list of dict
         McNemar's test on the test predictions, one per seed (with its
-        ``seed``); empty without a test of both models.
+        ``seed``), with ``p_adjusted``: Holm's adjustment over every pair's and
+        seed's McNemar test; empty without a test of both models.
     test_finding : str or None
-        The model every seed's McNemar test found more accurate, ``"mixed"``
-        when significant seeds disagree, else None.
+        The model every seed's McNemar test found more accurate at the adjusted p,
+        ``"mixed"`` when significant seeds disagree, else None.
     """
 
     model_a: str
@@ -288,6 +290,7 @@ class ComparisonResult:
                 entry.test_finding = finding_across_seeds(entry.mcnemar, a, b)
             if entry.has_ttest or entry.has_mcnemar:
                 statistics.append(entry)
+        _correct_for_multiplicity(statistics)
         X_test = None if X_test is None else np.asarray(X_test)
         y_test = None if y_test is None else np.asarray(y_test)
         return cls(folds, summary, histories, test, statistics, config, X_test, y_test, **extra)
@@ -403,6 +406,29 @@ def _summary(folds: pd.DataFrame, names, n_params: dict, test: dict) -> pd.DataF
             acc = [r["accuracy"] for r in records]
             agg.loc[n, "test_accuracy_std"] = np.std(acc, ddof=1) if len(acc) > 1 else np.nan
     return agg
+
+
+def _correct_for_multiplicity(statistics: list[PairStatistics]) -> None:
+    """Holm's adjusted p of each test, in two families: the pairs' t-tests, and every
+    pair's McNemar test of every seed. The findings follow the adjusted p; with two
+    models and one seed it equals the p of each test."""
+    ttests = [st.ttest for st in statistics if st.has_ttest]
+    for test, adjusted in zip(ttests, holm([t["p_value"] for t in ttests]), strict=True):
+        test["p_adjusted"] = float(adjusted)
+    mcnemar = [m for st in statistics for m in st.mcnemar]
+    for test, adjusted in zip(mcnemar, holm([m["p_value"] for m in mcnemar]), strict=True):
+        test["p_adjusted"] = float(adjusted)
+    for st in statistics:
+        a, b = st.model_a, st.model_b
+        if st.has_ttest:
+            st.cv_finding = finding(_adjusted(st.ttest), a, b)
+        if st.has_mcnemar:
+            st.test_finding = finding_across_seeds([_adjusted(m) for m in st.mcnemar], a, b)
+
+
+def _adjusted(test: dict) -> dict:
+    """A test's dict with its Holm-adjusted p as its p."""
+    return {**test, "p_value": test["p_adjusted"]}
 
 
 def _ttest(folds, a, b, n_train, n_test) -> PairStatistics:

@@ -19,6 +19,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 
 from .. import _clock
+from ..estimators.timing import FitTimed
 
 __all__ = [
     "COMPARISON_SCORING",
@@ -26,6 +27,7 @@ __all__ = [
     "TIMING_SCORING",
     "AccuracyTimeTradeoff",
     "FastestWithinTolerance",
+    "FitTimed",
     "PredictTimeScorer",
     "accuracy_scorer",
     "columns_from_scores",
@@ -38,30 +40,50 @@ __all__ = [
 ]
 
 
+def _chain(estimator):
+    """``estimator``, then each estimator inside it down to the final one: a Pipeline's
+    last step, a :class:`~mnist_estimators.estimators.timing.FitTimed`'s (fitted) estimator."""
+    while True:
+        yield estimator
+        if isinstance(estimator, Pipeline):
+            estimator = estimator[-1]
+        elif isinstance(estimator, FitTimed):
+            estimator = getattr(estimator, "estimator_", estimator.estimator)
+        else:
+            return
+
+
 def final_step(estimator):
-    """The estimator at the end of (possibly nested) Pipelines; ``estimator`` itself otherwise."""
-    while isinstance(estimator, Pipeline):
-        estimator = estimator[-1]
-    return estimator
+    """The estimator at the end of (possibly nested) Pipelines and :class:`FitTimed`
+    wrappers; ``estimator`` itself otherwise."""
+    *_, last = _chain(estimator)
+    return last
 
 
 def get_fit_time(estimator) -> float:
-    """Training seconds recorded by an estimator (or a Pipeline's last step).
+    """Training seconds recorded by an estimator: the ``fit_time_`` of the first of it,
+    its Pipeline's last step, and a :class:`FitTimed`'s estimator, that records one.
+
+    A network of the package records its own (training only, not the pipeline's
+    preprocessing); wrap any other estimator in :class:`FitTimed` to time its ``fit``
+    (the package's comparisons and searches do that themselves).
 
     Raises
     ------
     AttributeError
-        The estimator records no ``fit_time_`` (it is not one of ours, or is
-        not fitted).
+        Nothing in the estimator recorded a training time (it is not fitted, or it is
+        a scikit-learn estimator not wrapped in ``FitTimed``).
     """
+    for level in _chain(estimator):
+        if hasattr(level, "fit_time_"):
+            return float(level.fit_time_)
     final = final_step(estimator)
-    try:
-        return float(final.fit_time_)
-    except AttributeError:
-        raise AttributeError(
-            f"{type(final).__name__} has no fit_time_: the fit-time scorers need a fitted "
-            "CNNClassifier/LSTMClassifier (or a Pipeline ending in one)."
-        ) from None
+    raise AttributeError(
+        f"{type(final).__name__} records no fit_time_: the fit-time scorers need a fitted "
+        "network of the package, or any estimator wrapped in "
+        f"mnist_estimators.FitTimed, e.g. FitTimed({type(final).__name__}(...)) (compare "
+        "and grid-search wrap it themselves)."
+    ) from None
 
 
 def accuracy_scorer(estimator, X, y) -> float:

@@ -103,6 +103,7 @@ def grid_search(
     scheduler=None,
     progress: bool = True,
     setup: dict | None = None,
+    save_models: bool = False,
 ) -> SearchResult:
     """Grid search with timing-aware refit, resumable per candidate and fold.
 
@@ -127,8 +128,9 @@ def grid_search(
     out_dir : str or Path, default=None
         Folder where each finished fold and the refit (``folds/``) are written at
         once; the same call resumes.
-    n_jobs, scheduler, progress, setup
-        As for :func:`~mnist_estimators.compare_models`.
+    n_jobs, scheduler, progress, setup, save_models
+        As for :func:`~mnist_estimators.compare_models` (``save_models``: the chosen
+        candidate's refit, in ``out_dir/models/``).
 
     Returns
     -------
@@ -146,8 +148,13 @@ def grid_search(
     # The folds do not depend on the test set, so neither does the fingerprint (as in
     # version 0.1, whose folders resume); the refit's record carries the test set's own.
     config = run_config(models, X, y, None, None, splitter, False)
-    store = RecordStore(out_dir, config, test_data=digest(X_test, y_test))
-    shared = (X, y, X_test, y_test, models, False)
+    store = RecordStore(
+        out_dir,
+        config,
+        test_data=digest(X_test, y_test),
+        keep_models=save_models and X_test is not None,
+    )
+    shared = (X, y, X_test, y_test, models, False, save_models)
     run = {"n_jobs": n_jobs, "scheduler": scheduler, "progress": progress, "desc": "search"}
     tasks = [
         Task(name, random_state, k, train, test)

@@ -11,19 +11,21 @@ different configuration is refused, never mixed.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
 
-from .._files import normalised, prepare_output_folder, read_json, write_json
+from .._files import atomic_write_bytes, normalised, prepare_output_folder, read_json, write_json
 from .._keras.runtime import BACKEND
 from .errors import ComparisonConfigError
-from .folds import Task
+from .folds import MODEL_FILE_KEY, Task
 
-__all__ = ["ComparisonConfigError", "RecordStore", "digest", "run_config"]
+__all__ = ["ComparisonConfigError", "RecordStore", "digest", "record_file_name", "run_config"]
 
 CONFIG_FILE = "config.json"
 FOLD_DIR = "folds"
+MODEL_DIR = "models"
 
 
 def digest(*arrays) -> str:
@@ -43,6 +45,26 @@ def digest(*arrays) -> str:
         h.update(str((a.shape, a.dtype.str)).encode())
         h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
     return h.hexdigest()[:16]
+
+
+def record_file_name(task: Task) -> str:
+    """The file name of a task's record: the one rule, for every entry point.
+
+    A model's name is data (any text a user gives: ``"My CNN / v2"``, an import
+    path); its file name is a slug of it, for people, plus the first 8 hex digits of
+    its SHA-256, so that two names never share a file.
+
+    Examples
+    --------
+    >>> record_file_name(Task("CNN", 0, 3))
+    'CNN-1f3d47da__seed0__fold3.json'
+    >>> record_file_name(Task("My CNN / v2", 1))
+    'My-CNN-v2-5f590e05__seed1__test.json'
+    """
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", task.model).strip("-.")[:40] or "model"
+    digest = hashlib.sha256(task.model.encode()).hexdigest()[:8]
+    part = "test" if task.is_refit else f"fold{task.fold}"
+    return f"{slug}-{digest}__seed{task.seed}__{part}.json"
 
 
 def _model_description(model) -> dict:
@@ -98,8 +120,13 @@ class RecordStore:
         The folder holds another configuration's results.
     """
 
-    def __init__(self, out_dir, config: dict, *, test_data: str | None = None):
+    def __init__(
+        self, out_dir, config: dict, *, test_data: str | None = None, keep_models: bool = False
+    ):
         self.test_data = test_data
+        self.keep_models = keep_models
+        if keep_models and out_dir is None:
+            raise ValueError("Saving the refit models needs an output folder (out_dir).")
         self.out_dir = None if out_dir is None else prepare_output_folder(out_dir)
         if self.out_dir is not None:
             self._check_config(config)
@@ -127,19 +154,34 @@ class RecordStore:
             )
 
     def path(self, task: Task) -> Path | None:
-        """The file of ``task``'s record (None without a folder)."""
+        """The file of ``task``'s record (None without a folder): :func:`record_file_name`."""
         if self.out_dir is None:
             return None
+        return self.out_dir / FOLD_DIR / record_file_name(task)
+
+    def model_path(self, task: Task) -> Path | None:
+        """The model file of a refit task (``models/``, named as its record)."""
+        if self.out_dir is None or not task.is_refit:
+            return None
+        return self.out_dir / MODEL_DIR / record_file_name(task).replace(".json", ".mnist.zip")
+
+    def _legacy_path(self, task: Task) -> Path | None:
+        """Where version 0.2 wrote ``task``'s record: the model's name verbatim."""
         part = "test" if task.is_refit else f"fold{task.fold}"
-        return self.out_dir / FOLD_DIR / f"{task.model}__seed{task.seed}__{part}.json"
+        name = f"{task.model}__seed{task.seed}__{part}.json"
+        return None if "/" in task.model else self.out_dir / FOLD_DIR / name
 
     def load(self, task: Task) -> dict | None:
         """``task``'s finished record, or None when it has not run yet."""
         path = self.path(task)
         if path is None:
             return None
-        if not path.exists():
+        if not path.exists():  # a folder of version 0.2 resumes from its own file names
+            path = self._legacy_path(task)
+        if path is None or not path.exists():
             return self._search_refit_of_version_0_1(task)
+        if self.keep_models and task.is_refit and not self.model_path(task).exists():
+            return None  # finished before its model was asked for: refit it again
         record = read_json(path)
         if record.get("fold") == "test":  # written by version 0.1: the refit was fold "test"
             record["fold"] = None
@@ -166,6 +208,11 @@ class RecordStore:
 
         Returns the record as it will load again (a refit's names its test set).
         """
+        model_file = record.get(MODEL_FILE_KEY)
+        record = {k: v for k, v in record.items() if k != MODEL_FILE_KEY}
+        if model_file is not None and self.out_dir is not None:  # first: a record's model exists
+            self.model_path(task).parent.mkdir(exist_ok=True)
+            atomic_write_bytes(self.model_path(task), model_file)
         if task.is_refit and self.test_data:
             record = {**record, "test_data": self.test_data}
         path = self.path(task)

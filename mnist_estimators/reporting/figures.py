@@ -74,14 +74,26 @@ def plot_learning_curves(result, path: Path, plt) -> Path | None:
         ax.set_ylabel(label)
         ax.set_title(f"{label} per epoch (mean ± std over folds)")
         ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(fontsize=7 if len(result.histories) > 3 else None, ncol=_legend_columns(result))
     return _save(fig, path, plt)
+
+
+def _legend_columns(result) -> int:
+    """Two legend columns from four models on, so that eight stay readable."""
+    return 2 if len(result.summary) > 3 else 1
+
+
+def _spans_decades(values) -> bool:
+    """Whether positive values span more than a factor of 20 (then a log axis reads better)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return v.size > 1 and v.max() / v.min() > 20
 
 
 def plot_training_time(result, path: Path, plt) -> Path:
     s = result.summary
     names = list(s.index)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = plt.subplots(figsize=(6 if len(names) <= 4 else 8, 4))
     x = np.arange(len(names))
     ax.bar(
         x - 0.2,
@@ -93,7 +105,9 @@ def plot_training_time(result, path: Path, plt) -> Path:
     )
     if "test_fit_time" in s and s["test_fit_time"].notna().any():
         ax.bar(x + 0.2, s["test_fit_time"], 0.4, label="refit on all training data")
-    ax.set_xticks(x, names)
+    ax.set_xticks(x, names, rotation=30 if len(names) > 4 else 0)
+    if _spans_decades(s["fit_time_mean"]):
+        ax.set_yscale("log")
     ax.set_ylabel("training time (s)")
     ax.set_title("Training time per model")
     ax.legend()
@@ -104,7 +118,9 @@ def plot_training_time(result, path: Path, plt) -> Path:
 def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
     s = result.summary
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    many = len(s) > 6  # a big search: one colour, labels only on the front
+    # A big search: one colour, labels only on the front; a comparison of up to ten
+    # models: a colour and a label each.
+    many = len(s) > 10 or (result.search is not None and len(s) > 6)
     for i, (name, g) in enumerate(result.folds.groupby("model", sort=False)):
         color = "C0" if many else f"C{i}"
         if not many:
@@ -120,18 +136,7 @@ def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
             capsize=3,
             label=None if many else f"{name} (mean ± std; dots: folds)",
         )
-    front = pareto_front(s["accuracy_mean"], s["fit_time_mean"])
-    if front.size:
-        pts = s.iloc[front].sort_values("fit_time_mean")
-        ax.plot(pts["fit_time_mean"], pts["accuracy_mean"], "k--", lw=1, label="Pareto front")
-        for name, r in pts.iterrows():
-            ax.annotate(
-                name,
-                (r["fit_time_mean"], r["accuracy_mean"]),
-                fontsize=8,
-                xytext=(4, 4),
-                textcoords="offset points",
-            )
+    _front(ax, s, "fit_time_mean", label_all=not many)
     chosen = result.refit_choice
     if chosen is not None:
         r = s.iloc[chosen]
@@ -145,20 +150,69 @@ def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
             label="refit choice",
             zorder=5,
         )
+    if _spans_decades(s["fit_time_mean"]):
+        ax.set_xscale("log")
     ax.set_xlabel("training time per fit (s)")
     ax.set_ylabel("CV accuracy")
     ax.set_title("Accuracy vs training time")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7 if len(s) > 3 else 8, ncol=_legend_columns(result))
     return _save(fig, path, plt)
+
+
+def _front(ax, s, cost: str, *, label_all: bool) -> None:
+    """The Pareto front of mean accuracy against ``cost`` as a dashed line, and labels:
+    on every model (``label_all``) or on the front's only."""
+    front = pareto_front(s["accuracy_mean"], s[cost])
+    if front.size:
+        pts = s.iloc[front].sort_values(cost)
+        ax.plot(pts[cost], pts["accuracy_mean"], "k--", lw=1, label="Pareto front")
+    labelled = s if label_all else s.iloc[front]
+    for name, r in labelled.iterrows():
+        if np.isfinite(r[cost]):
+            ax.annotate(
+                name, (r[cost], r["accuracy_mean"]), fontsize=8, xytext=(4, 4),
+                textcoords="offset points",
+            )  # fmt: skip
+
+
+def plot_accuracy_vs_parameters(result, path: Path, plt) -> Path | None:
+    """For three models or more with a parameter count: accuracy against learnt parameters."""
+    s = result.summary
+    s = s[_as_float(s["n_params"]).notna()].assign(n_params=lambda d: _as_float(d["n_params"]))
+    if result.search is not None or len(result.summary) < 3 or len(s) < 2:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, (name, r) in enumerate(s.iterrows()):
+        ax.errorbar(
+            r["n_params"], r["accuracy_mean"], yerr=r["accuracy_std"], color=f"C{i}",
+            marker="o", markersize=7, capsize=3, label=name,
+        )  # fmt: skip
+    _front(ax, s, "n_params", label_all=True)
+    ax.set_xscale("log")
+    ax.set_xlabel("learnt parameters")
+    ax.set_ylabel("CV accuracy (mean ± std over folds)")
+    ax.set_title("Accuracy vs parameters")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=_legend_columns(result))
+    return _save(fig, path, plt)
+
+
+def _as_float(values):
+    """``values`` as floats, None as NaN."""
+    return values.astype(float)
 
 
 def plot_confusion_matrices(result, path: Path, plt) -> Path | None:
     items = [(n, t[0]) for n, t in result.test.items() if t and "confusion_matrix" in t[0]]
     if not items:
         return None
-    fig, axes = plt.subplots(1, len(items), figsize=(5 * len(items), 4.5), squeeze=False)
-    for ax, (name, t) in zip(axes[0], items, strict=True):
+    cols = min(len(items), 4)  # eight models: two rows of four
+    rows = math.ceil(len(items) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 4.5 * rows), squeeze=False)
+    for ax in axes.flat[len(items) :]:
+        ax.axis("off")
+    for ax, (name, t) in zip(axes.flat, items, strict=False):
         cm = np.asarray(t["confusion_matrix"])
         ax.imshow(cm, cmap="Blues")
         labels = [str(c) for c in t["classes"]]
@@ -209,6 +263,7 @@ FIGURES = (
     "learning_curves",
     "training_time",
     "accuracy_vs_time",
+    "accuracy_vs_parameters",
     "confusion_matrices",
     "misclassified",
 )
@@ -221,6 +276,9 @@ def plot_all(result, out_dir: Path) -> dict:
         "learning_curves": plot_learning_curves(result, out_dir / "learning_curves.png", plt),
         "training_time": plot_training_time(result, out_dir / "training_time.png", plt),
         "accuracy_vs_time": plot_accuracy_vs_time(result, out_dir / "accuracy_vs_time.png", plt),
+        "accuracy_vs_parameters": plot_accuracy_vs_parameters(
+            result, out_dir / "accuracy_vs_parameters.png", plt
+        ),
         "confusion_matrices": plot_confusion_matrices(
             result, out_dir / "confusion_matrices.png", plt
         ),

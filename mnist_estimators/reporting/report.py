@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from .._files import atomic_write_text, json_default, write_json
+from ..evaluation.ranking import RANKING_RULE, rank_models
 from ..evaluation.result import ComparisonResult, PairStatistics, SearchResult
-from ..evaluation.stats import format_p
+from ..evaluation.stats import ALPHA, format_p
 from .figures import FiguresUnavailable, plot_all
 from .html import write_html
 
@@ -36,6 +37,7 @@ FIGURE_TITLES = {
     "learning_curves": "Accuracy and cross-entropy loss per epoch",
     "training_time": "Training time",
     "accuracy_vs_time": "Accuracy vs training time",
+    "accuracy_vs_parameters": "Accuracy vs parameters",
     "confusion_matrices": "Confusion matrices (test set)",
     "misclassified": "Misclassified test images",
 }
@@ -46,6 +48,9 @@ FIGURE_CAPTIONS = {
     "(bars: one std); the dashed line joins the Pareto front: those that no other beats on both "
     "accuracy and training time.",
     "confusion_matrices": "Rows are true labels, columns predicted ones; first seed's refit model.",
+    "accuracy_vs_parameters": "Each point is one model's mean CV accuracy (bars: one std) against "
+    "its learnt parameters (log scale); the dashed line joins the Pareto front. Models without a "
+    "parameter count (a tree ensemble) are left out.",
 }
 
 
@@ -73,11 +78,23 @@ def _(result: SearchResult) -> str:
 
 
 # -- verdicts -----------------------------------------------------------------------
+def _p_text(test: dict) -> str:
+    """``p = 0.003``, or with a family of several tests ``Holm-adjusted p = 0.009``."""
+    p, adjusted = test["p_value"], test.get("p_adjusted", test["p_value"])
+    if adjusted == p:
+        return format_p(p)
+    return f"Holm-adjusted {format_p(adjusted)}"
+
+
 def _mcnemar_p(st: PairStatistics) -> str:
-    ps = [m["p_value"] for m in st.mcnemar]
-    if len(ps) == 1:
-        return format_p(ps[0])
-    return f"p = {min(ps):.3g} to {max(ps):.3g} over {len(ps)} seeds"
+    if len(st.mcnemar) == 1:
+        return _p_text(st.mcnemar[0])
+    ps = [m.get("p_adjusted", m["p_value"]) for m in st.mcnemar]
+    adjusted = any(m.get("p_adjusted", m["p_value"]) != m["p_value"] for m in st.mcnemar)
+    return (
+        f"{'Holm-adjusted ' if adjusted else ''}p = {min(ps):.3g} to {max(ps):.3g} "
+        f"over {len(ps)} seeds"
+    )
 
 
 def verdict_sentence(st: PairStatistics | dict, single_seed: bool = False) -> str:
@@ -95,7 +112,7 @@ def verdict_sentence(st: PairStatistics | dict, single_seed: bool = False) -> st
     a, b = st.model_a, st.model_b
     cv, test = st.cv_finding, st.test_finding
     has_cv, has_test = st.has_ttest, st.has_mcnemar
-    cv_p = f"corrected t-test, {format_p(st.ttest['p_value'])}" if has_cv else ""
+    cv_p = f"corrected t-test, {_p_text(st.ttest)}" if has_cv else ""
     test_p = f"McNemar, {_mcnemar_p(st)}" if has_test else ""
 
     def other(x):
@@ -264,16 +281,85 @@ def _statistics_lines(result) -> list[str]:
                 f"- *Corrected {'repeated k-fold ' if len(result.seeds) > 1 else ''}t-test* on "
                 f"{t['detail']['k']} paired fold accuracies (mean difference {a} - {b} = "
                 f"{t['mean_difference']:+.4f}): t = {t['statistic']:.3f}, df = {t['detail']['df']}, "
-                f"p = {t['p_value']:.4g}."
+                f"p = {t['p_value']:.4g}{_adjusted_suffix(t)}."
             )
         for m in st.mcnemar:
             d = m["detail"]
             lines.append(
                 f"- *McNemar's test*, seed {m['seed']}, test set: only {a} right "
                 f"{d['a_only_right']}, only {b} right {d['b_only_right']} ({d['method']}): "
-                f"statistic {m['statistic']:.3f}, p = {m['p_value']:.4g}."
+                f"statistic {m['statistic']:.3f}, p = {m['p_value']:.4g}{_adjusted_suffix(m)}."
             )
         lines.append("")
+    return lines
+
+
+def _adjusted_suffix(test: dict) -> str:
+    adjusted = test.get("p_adjusted", test["p_value"])
+    return "" if adjusted == test["p_value"] else f" (Holm-adjusted p = {adjusted:.4g})"
+
+
+def _p_cell(p: float) -> str:
+    return "" if np.isnan(p) else f"{p:.3g}" + (" *" if p < ALPHA else "")
+
+
+def _ranks(result: ComparisonResult) -> bool:
+    """Whether a result gets a ranking: a comparison (not a search) of three models or more."""
+    return result.search is None and len(result.names) >= 3 and bool(result.statistics)
+
+
+def _ranking_lines(result: ComparisonResult) -> list[str]:
+    """For three models or more: the ranking, the adjusted p-values, the Pareto fronts."""
+    if not _ranks(result):
+        return []
+    ranking = rank_models(result)
+    t = ranking.table
+    lines = [
+        "## Ranking",
+        "",
+        f"Rule: {RANKING_RULE} (alpha = {ranking.alpha}). A shared rank means the data do "
+        "not show the models apart, not that they are equal.",
+        "",
+        "| rank | model | CV accuracy | test accuracy | fit time (s) | parameters | "
+        "Pareto (time) | Pareto (parameters) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, r in t.iterrows():
+        params = "" if np.isnan(r["n_params"]) else f"{int(r['n_params']):,}"
+        test = "" if np.isnan(r["test_accuracy"]) else f"{r['test_accuracy']:.4f}"
+        lines.append(
+            f"| {r['rank']} | {name} | {r['accuracy_mean']:.4f} | {test} | "
+            f"{r['fit_time_mean']:.1f} | {params} | {'yes' if r['pareto_time'] else ''} | "
+            f"{'yes' if r['pareto_params'] else ''} |"
+        )
+    lines.append("")
+    for title, matrix in (
+        ("Corrected t-tests over the folds, Holm-adjusted over all pairs", ranking.ttest_p),
+        (
+            "McNemar's tests on the test set, Holm-adjusted over all pairs and seeds "
+            "(the largest over the seeds)",
+            ranking.mcnemar_p,
+        ),
+    ):
+        if matrix.isna().all().all():
+            continue
+        names = list(matrix.index)
+        lines += [
+            f"*{title}* (adjusted p; * below {ranking.alpha}):",
+            "",
+            "| | " + " | ".join(names) + " |",
+            "|---|" + "---|" * len(names),
+        ]
+        lines += [
+            f"| {a} | " + " | ".join(_p_cell(matrix.loc[a, b]) for b in names) + " |" for a in names
+        ]
+        lines.append("")
+    if t["n_params"].isna().any():
+        lines += [
+            "Parameters: a network's weights, a linear model's coefficients; a tree "
+            "ensemble's are not counted.",
+            "",
+        ]
     return lines
 
 
@@ -353,6 +439,7 @@ def report_markdown(result: ComparisonResult, figures: dict) -> str:
     lines += _setup_lines(cfg)
     lines += ["## Results", "", *_results_table(result)]
     lines += _search_lines(result)
+    lines += _ranking_lines(result)
     lines += _statistics_lines(result)
     if figures:
         lines += ["## Figures", ""]
@@ -375,7 +462,8 @@ def report_markdown(result: ComparisonResult, figures: dict) -> str:
 
 def results_dict(result: ComparisonResult) -> dict:
     """What ``results.json`` holds: the result's data and the verdict sentences."""
-    return {**result.to_dict(), "verdicts": verdict_sentences(result)}
+    ranking = {"ranking": rank_models(result).to_dict()} if _ranks(result) else {}
+    return {**result.to_dict(), **ranking, "verdicts": verdict_sentences(result)}
 
 
 @singledispatch
