@@ -26,11 +26,10 @@ from pathlib import Path
 
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
-from mnist_estimators import REFERENCE_TRAINING, load_mnist, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators import REFERENCE_TRAINING, load_mnist
 from mnist_estimators._environment import machine, versions
-from mnist_estimators.estimators import auto_training
+from mnist_estimators.estimators import auto_training, make_pipeline
 
-MAKERS = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
 #: Candidates per network: name -> parameters on top of the pipeline's defaults (the
 #: cosine schedule; the learning rate "auto", i.e. scaled with the square root of the batch).
 CANDIDATES = {
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         The exit status: 0.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", choices=sorted(MAKERS), default="cnn")
+    parser.add_argument("--model", choices=sorted(CANDIDATES), default="cnn")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 10000])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=5)
@@ -93,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         base = None
         for name, params in candidates.items():
-            pipe = MAKERS[args.model](epochs=args.epochs, random_state=0, **params)
+            pipe = make_pipeline(args.model, epochs=args.epochs, random_state=0, **params)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = cross_validate(pipe, X, y, cv=cv, scoring="accuracy")

@@ -121,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", default=None, help="keep the main job's report and records in this new folder"
     )
+    parser.add_argument(
+        "--models", nargs="+", default=None,
+        help="the main job's --models (default: its own, cnn lstm); e.g. all, for the model zoo",
+    )  # fmt: skip
+    parser.add_argument("--cv", type=int, default=None, help="the main job's --cv (default: 5)")
     parser.add_argument("--json", default="runs/bench/memory.json", help="where the JSON goes")
     args = parser.parse_args(argv)
     if not (args.budget or args.main_job):
@@ -135,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.main_job:
         from _harness.whole_job import whole_job  # imports the package, Keras and TensorFlow
 
-        w = whole_job(args.n_jobs, args.out)
+        w = whole_job(args.n_jobs, args.out, args.models, args.cv)
         report["main_job"] = w
         m = w["memory"]
         print(

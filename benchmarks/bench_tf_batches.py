@@ -24,12 +24,15 @@ import time
 
 import psutil
 
-from mnist_estimators import load_mnist, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators import load_mnist
 from mnist_estimators._keras import data as keras_data
 from mnist_estimators._keras.reuse import package_loop
 from mnist_estimators._keras.runtime import configure_threads
+from mnist_estimators.estimators import MODELS
+from mnist_estimators.estimators.registry import REFERENCE_MODELS
 
-MAKERS = {"CNN": make_cnn_pipeline, "LSTM": make_lstm_pipeline}
+#: The reference's two networks, by their registry labels (this lever was measured on them).
+MAKERS = {MODELS[m].label: MODELS[m].make_pipeline for m in REFERENCE_MODELS}
 WAYS = {"slices of the arrays": True, "whole-array tensors": False}
 
 

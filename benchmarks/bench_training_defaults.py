@@ -24,7 +24,8 @@ import warnings
 
 from sklearn.model_selection import StratifiedKFold, cross_validate
 
-from mnist_estimators import REFERENCE_TRAINING, load_mnist, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators import REFERENCE_TRAINING, load_mnist
+from mnist_estimators.estimators import make_pipeline
 
 COSINE = {"lr_schedule": "cosine", "standardize": False}
 STEPS = {
@@ -58,7 +59,6 @@ SPEED_STEPS = {
         ("defaults (512 images per call)", {}),
     ],
 }
-MAKERS = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
 
 
 def main() -> None:
@@ -77,7 +77,7 @@ def main() -> None:
     print(f"{'setting':42} {'accuracy':>17} {'fit s':>7} {'time ratio':>10}")
     base = None
     for name, params in (SPEED_STEPS if args.speed else STEPS)[args.model]:
-        pipe = MAKERS[args.model](epochs=args.epochs, random_state=0, **params)
+        pipe = make_pipeline(args.model, epochs=args.epochs, random_state=0, **params)
         res = cross_validate(pipe, X, y, cv=cv, scoring="accuracy")
         acc = res["test_score"]
         fit = statistics.median(res["fit_time"])

@@ -6,9 +6,13 @@ import numpy as np
 
 from mnist_estimators._keras.runtime import keras
 from mnist_estimators.estimators.base import auto_steps_per_execution
+from mnist_estimators.estimators.registry import REFERENCE_MODELS
 
 PREDICT_BATCH = 1024
 """Images per prediction batch, in every variant."""
+
+PLAIN_KERAS_TWINS = REFERENCE_MODELS
+"""The registry's models that :func:`keras_network` writes in plain Keras: the reference's."""
 
 
 def keras_network(model: str, matched_batch: int | None = None) -> keras.Model:

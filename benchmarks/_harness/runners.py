@@ -7,15 +7,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mnist_estimators import REFERENCE_TRAINING, make_cnn_pipeline, make_lstm_pipeline
+from mnist_estimators import REFERENCE_TRAINING
 from mnist_estimators._keras.reuse import package_loop
 from mnist_estimators._keras.runtime import fresh_layer_names
+from mnist_estimators.estimators import MODELS
 
-from .networks import PREDICT_BATCH, _images, keras_network
+from .networks import PLAIN_KERAS_TWINS, PREDICT_BATCH, _images, keras_network
 from .torch_loop import _torch_available, run_torch
 
 __all__ = ["MAKERS", "_torch_available", "run_keras", "run_ours", "run_torch", "variants"]
-MAKERS = {"cnn": make_cnn_pipeline, "lstm": make_lstm_pipeline}
+#: The registry's pipelines of the networks the harness has a plain-Keras twin of.
+MAKERS = {name: MODELS[name].make_pipeline for name in PLAIN_KERAS_TWINS}
 
 Runner = Callable[[np.ndarray, np.ndarray, np.ndarray, int], tuple[float, float]]
 """``run(X, y, Xt, epochs) -> (fit seconds, predict seconds)``."""

@@ -27,7 +27,12 @@ def _reference_both_once(X, y, Xt, yt) -> float:
     return time.perf_counter() - start
 
 
-def whole_job(n_jobs: str = "auto", out: str | None = None) -> dict:
+def whole_job(
+    n_jobs: str = "auto",
+    out: str | None = None,
+    models: list[str] | None = None,
+    cv: int | None = None,
+) -> dict:
     """Wall time and peak memory of the full comparison, against the reference notebook.
 
     The reference notebook trains both networks once on the complete MNIST (plain
@@ -43,6 +48,10 @@ def whole_job(n_jobs: str = "auto", out: str | None = None) -> dict:
     out : str, optional
         A new or empty folder for ``compare``'s report (``compare`` resumes from an
         old one and would skip the work); by default, a temporary folder.
+    models : list of str, optional
+        The ``--models`` of ``compare`` (e.g. ``["all"]``); by default its own.
+    cv : int, optional
+        The ``--cv`` of ``compare``; by default its own (5).
 
     Returns
     -------
@@ -71,6 +80,8 @@ def whole_job(n_jobs: str = "auto", out: str | None = None) -> dict:
         folder = out or tmp
         start = time.perf_counter()
         command = [sys.executable, "-m", "mnist_estimators.cli", "compare", "--dataset", "mnist"]
+        command += ["--models", *models] if models else []
+        command += ["--cv", str(cv)] if cv else []
         proc = subprocess.Popen([*command, "--out", folder, "--no-progress", "--n-jobs", n_jobs])
         peak = watch_tree(proc)
         wall = time.perf_counter() - start
