@@ -28,6 +28,7 @@ extensions = [
     "myst_parser",
     "sphinxarg.ext",
     "sphinx_gallery.gen_gallery",
+    "model_zoo",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "_ext", "auto_examples/*.ipynb", "**/*.codeobj.json"]
