@@ -60,17 +60,22 @@ def test_a_round_trip_predicts_bit_for_bit_and_is_a_full_estimator(model, fitted
 def test_saving_changes_nothing_of_the_estimator(fitted, digits, tmp_path):
     _, _, Xt, _ = digits
     pipe = fitted["lstm"]
-    before = (
-        pipe[-1].model_,
-        [w.copy() for w in pipe[-1].model_.get_weights()],
-        dict(vars(pipe[-1])),
-    )
+    net = pipe[-1]
+    steps, params = pipe.steps, repr(pipe.get_params())
+    model, weights = net.model_, [w.copy() for w in net.model_.get_weights()]
+    state = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(net).items()}
+    proba = pipe.predict_proba(Xt)
     save(pipe, tmp_path / "m.mnist.zip")
-    assert pipe[-1].model_ is before[0]
-    assert all(
-        np.array_equal(a, b) for a, b in zip(pipe[-1].model_.get_weights(), before[1], strict=True)
-    )
-    assert set(vars(pipe[-1])) == set(before[2])
+    assert pipe.steps is steps and pipe[-1] is net and repr(pipe.get_params()) == params
+    assert net.model_ is model
+    assert all(np.array_equal(a, b) for a, b in zip(net.model_.get_weights(), weights, strict=True))
+    assert set(vars(net)) == set(state)
+    for name, value in vars(net).items():
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value, state[name]), name
+        elif isinstance(value, (int, float, str, tuple, dict, list)):
+            assert value == state[name], name
+    assert np.array_equal(pipe.predict_proba(Xt), proba)
 
 
 def test_the_file_holds_plain_keras_layers_and_a_manifest(fitted, tmp_path):
@@ -159,6 +164,8 @@ def test_a_pickle_smuggled_into_a_member_is_refused_unread(saved, tmp_path):
     named = _rewrite(saved, {"payload.pkl": pickle.dumps(_Payload(marker))})
     _one_line_refusal(named, r"format that can hold code \(\.pkl\)")
     assert not marker.exists()
+    pickle.loads(pickle.dumps(_Payload(marker)))  # the payload is live: unpickled, it runs
+    assert marker.exists()
 
 
 def test_a_lambda_layer_is_refused_unbuilt(saved, tmp_path):
@@ -174,22 +181,97 @@ def test_a_lambda_layer_is_refused_unbuilt(saved, tmp_path):
     assert not marker.exists()
 
 
-def test_a_function_reference_in_a_network_is_refused(saved, tmp_path):
+def test_a_function_reference_in_a_network_is_refused(saved):
+    def change(config):
+        config["config"]["layers"][1]["config"]["activation"] = {
+            "module": "keras.models", "class_name": "function", "config": "load_model",
+            "registered_name": "function",
+        }  # fmt: skip
+
+    _one_line_refusal(_with_network_config(saved, change), "holds a function")
+
+
+def _with_sklearn_side(saved: Path, change) -> Path:
+    """A copy of ``saved`` whose scikit-learn side is rewritten by ``change`` (which gets
+    it with its networks as SavedNetworks), hashes updated."""
+    import skops.io as sio
+
+    with zipfile.ZipFile(saved) as zf:
+        stripped = sio.loads(zf.read("estimator.skops"), trusted=list(saving.TRUSTED_TYPES))
+    extra = change(stripped) or {}
+    return _rewrite(saved, {"estimator.skops": sio.dumps(stripped), **extra})
+
+
+def test_a_network_class_off_the_list_is_refused_unimported(saved, tmp_path, monkeypatch):
+    marker = tmp_path / "marker"
+    module = tmp_path / "evil_network_module.py"
+    module.write_text(f"open({str(marker)!r}, 'w').close()\nclass Evil:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def change(stripped):
+        stripped.steps[-1][1].estimator = "evil_network_module:Evil"
+
+    bad = _with_sklearn_side(saved, change)
+    _one_line_refusal(bad, "names the network class 'evil_network_module:Evil'")
+    assert not marker.exists()
+
+
+def test_a_network_under_another_member_name_is_refused(saved):
+    with zipfile.ZipFile(saved) as zf:
+        network = zf.read("networks/0.keras")
+
+    def change(stripped):
+        stripped.steps[-1][1].member = "networks/0.bin"
+        return {"networks/0.bin": network, "networks/0.keras": None}
+
+    _one_line_refusal(_with_sklearn_side(saved, change), "not all networks")
+
+
+def test_arguments_and_state_that_are_not_plain_data_are_refused(saved):
+    def callbacks(stripped):
+        stripped.steps[-1][1].params["callbacks"] = ["keras.callbacks.TerminateOnNaN"]
+
+    _one_line_refusal(_with_sklearn_side(saved, callbacks), "holds callbacks")
+
+    def method(stripped):
+        stripped.steps[-1][1].state["predict"] = "shadowed"
+
+    _one_line_refusal(_with_sklearn_side(saved, method), "names 'predict', not a fitted attribute")
+
+
+def _with_network_config(saved: Path, change) -> Path:
     with zipfile.ZipFile(saved) as zf:
         network = zf.read("networks/0.keras")
     with zipfile.ZipFile(io.BytesIO(network)) as zf:
         parts = {n: zf.read(n) for n in zf.namelist()}
     config = json.loads(parts["config.json"])
-    config["config"]["layers"][1]["config"]["activation"] = {
-        "module": "keras.models", "class_name": "function", "config": "load_model",
-        "registered_name": "function",
-    }  # fmt: skip
+    change(config)
     parts["config.json"] = json.dumps(config).encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for name, data in parts.items():
             zf.writestr(name, data)
-    _one_line_refusal(_rewrite(saved, {"networks/0.keras": buffer.getvalue()}), "holds a function")
+    return _rewrite(saved, {"networks/0.keras": buffer.getvalue()})
+
+
+def test_registered_names_and_modules_off_the_list_are_refused(saved):
+    def dense(config):
+        return next(x for x in config["config"]["layers"] if x["class_name"] == "Dense")
+
+    def swap(config):  # Keras looks a registered name up before the class name
+        dense(config)["registered_name"] = "Evil>Thing"
+
+    _one_line_refusal(_with_network_config(saved, swap), "registered object 'Evil>Thing'")
+
+    def activation(config):
+        dense(config)["config"]["activation"] = "Evil>fn"
+
+    _one_line_refusal(_with_network_config(saved, activation), "registered object 'Evil>fn'")
+
+    def module(config):
+        dense(config)["module"] = "keras_hub.layers"
+
+    _one_line_refusal(_with_network_config(saved, module), "names module 'keras_hub.layers'")
 
 
 def test_a_changed_weight_without_a_new_hash_is_refused(saved):

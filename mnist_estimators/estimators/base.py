@@ -297,8 +297,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         under its own name.
 
         A subclass's ``__init__`` lists its arguments and the common ones (scikit-learn
-        reads the signature), then calls ``self._store_arguments(locals())``: nothing
-        else happens in ``__init__``, as scikit-learn requires.
+        reads the signature), then calls ``self._store_arguments(locals(), ThatClass)``
+        (its own class, so that a subclass of it with other arguments still works):
+        nothing else happens in ``__init__``, as scikit-learn requires.
         """
         for name in inspect.signature((cls or type(self)).__init__).parameters:
             if name != "self":

@@ -104,7 +104,7 @@ class CNNClassifier(KerasImageClassifier):
         warm_start=False,
         steps_per_execution="auto",
     ):
-        self._store_arguments(locals())
+        self._store_arguments(locals(), CNNClassifier)
 
     def build_network(self, inputs, n_classes):
         x = inputs

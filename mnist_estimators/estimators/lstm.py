@@ -109,7 +109,7 @@ class LSTMClassifier(KerasImageClassifier):
         warm_start=False,
         steps_per_execution="auto",
     ):
-        self._store_arguments(locals())
+        self._store_arguments(locals(), LSTMClassifier)
 
     def build_network(self, inputs, n_classes):
         x = inputs

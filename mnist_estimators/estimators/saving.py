@@ -32,6 +32,7 @@ import copy
 import hashlib
 import io
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterable
@@ -50,16 +51,18 @@ from .._files import atomic_write_bytes
 from .._keras.runtime import BACKEND, keras, keras_training
 from .base import KerasImageClassifier
 from .errors import UnsafeModelFileError
-from .registry import import_object
+from .registry import MODELS, import_object
 from .timing import FitTimed
 
 __all__ = [
     "FORMAT_VERSION",
     "KERAS_MIN_FOR_LOADING",
+    "MAX_MEMBER_BYTES",
     "TRUSTED_KERAS_CLASSES",
     "TRUSTED_TYPES",
     "SavedNetwork",
     "UnsafeModelFileError",
+    "check_savable",
     "load",
     "model_file_bytes",
     "save",
@@ -75,6 +78,7 @@ KERAS_MIN_FOR_LOADING = "3.14.0"
 
 MANIFEST = "manifest.json"
 SKLEARN_MEMBER = "estimator.skops"
+_NETWORK_MEMBER = re.compile(r"networks/\d+\.keras")
 
 #: The package's own types that the skops audit trusts (besides scikit-learn's own).
 TRUSTED_TYPES = (
@@ -118,6 +122,16 @@ TRUSTED_KERAS_CLASSES = frozenset(
 )  # fmt: skip
 _PACKAGE_KERAS = "mnist_estimators"
 _CPU_KERNELS = {"CPUUnrolledLSTM", "FusedLSTM"}  # saved as keras.layers.LSTM
+#: The modules and registered names of the package's own Keras objects a network may hold.
+_OWN_MODULES = {"mnist_estimators._keras.layers", "mnist_estimators._keras.schedules"}
+_OWN_REGISTERED = {
+    "mnist_estimators>Standardize",
+    "mnist_estimators>PositionEmbedding",
+    "mnist_estimators>CosineToConstant",
+}
+_REGISTERED = re.compile(r"[\w.]+>[\w.]+")
+#: The most a member may hold once unpacked (a zip bomb is refused before it is read).
+MAX_MEMBER_BYTES = 2**30
 
 
 class SavedNetwork:
@@ -182,13 +196,30 @@ def _network_state(net: KerasImageClassifier) -> dict:
     return state
 
 
-def _saved_network(net: KerasImageClassifier, member: str) -> SavedNetwork:
-    params = net.get_params(deep=False)
-    if params.get("callbacks") is not None:
+def check_savable(estimator) -> None:
+    """Raise the error :func:`save` would raise for ``estimator``'s networks, before any
+    training (``compare --save-models`` checks its models with it).
+
+    Raises
+    ------
+    ValueError
+        A network has callbacks: code, which a model file does not hold.
+    """
+    if isinstance(estimator, KerasImageClassifier) and estimator.callbacks is not None:
         raise ValueError(
-            f"{type(net).__name__} has callbacks={params['callbacks']!r}: callbacks are code, "
-            "and a model file holds none. Set callbacks=None (set_params) before saving."
+            f"{type(estimator).__name__} has callbacks={estimator.callbacks!r}: callbacks are "
+            "code, and a model file holds none. Set callbacks=None (set_params) before saving."
         )
+    if isinstance(estimator, Pipeline):
+        for _, step in estimator.steps:
+            check_savable(step)
+    if isinstance(estimator, FitTimed):
+        check_savable(estimator.estimator)
+
+
+def _saved_network(net: KerasImageClassifier, member: str) -> SavedNetwork:
+    check_savable(net)
+    params = net.get_params(deep=False)
     if isinstance(params.get("random_state"), np.random.RandomState):
         params["random_state"] = None  # its fits are done; a generator is not plain data
     cls = type(net)
@@ -389,7 +420,7 @@ def _read_members(path) -> tuple[dict, dict]:
             manifest = json.loads(zf.read(MANIFEST))
         except ValueError:
             raise _refuse(path, "its manifest.json is not JSON.") from None
-        if manifest.get("format") != FORMAT:
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise _refuse(path, "its manifest is not that of a mnist-estimators model file.")
         version = manifest.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
@@ -398,7 +429,12 @@ def _read_members(path) -> tuple[dict, dict]:
                 f"it is of format version {version!r}, newer than this package reads "
                 f"({FORMAT_VERSION}): upgrade mnist-estimators.",
             )
+        for info in zf.infolist():
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise _refuse(path, f"member {info.filename!r} unpacks to more than 1 GiB.")
         listed = manifest.get("members") or {}
+        if not isinstance(listed, dict):
+            raise _refuse(path, "its manifest lists no members.")
         present = set(names) - {MANIFEST}
         if present != set(listed):
             extra, missing = sorted(present - set(listed)), sorted(set(listed) - present)
@@ -418,6 +454,19 @@ def _type_name(item) -> str:
     return item if isinstance(item, str) else f"{item.__module__}.{item.__qualname__}"
 
 
+def _strings(node):
+    """Every string in a JSON tree, keys included."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
 def _audit_keras_config(path, member: str, data: bytes, trusted_classes: frozenset) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -428,6 +477,10 @@ def _audit_keras_config(path, member: str, data: bytes, trusted_classes: frozens
     for name in names:
         if name not in {"config.json", "metadata.json", "model.weights.h5"}:
             raise _refuse(path, f"network {member!r} holds an unexpected file {name!r}.")
+
+    for text in _strings(config):  # "Package>name": Keras looks it up in its registry
+        if _REGISTERED.fullmatch(text) and text not in _OWN_REGISTERED:
+            raise _refuse(path, f"network {member!r} names a registered object {text!r}.")
 
     def visit(node: dict) -> None:
         cls, module = node.get("class_name"), node.get("module")
@@ -441,24 +494,70 @@ def _audit_keras_config(path, member: str, data: bytes, trusted_classes: frozens
                 f"network {member!r} holds {cls!r}, not on the trusted list: pass "
                 f"trusted=[...] with its name if you trust it.",
             )
-        if isinstance(module, str) and not (
-            module.startswith("keras") or module.startswith(_PACKAGE_KERAS)
+        registered = node.get("registered_name")
+        if registered not in (None, cls) and registered not in _OWN_REGISTERED:
+            raise _refuse(path, f"network {member!r} names {registered!r} for {cls!r}.")
+        if module is not None and not (
+            module == "keras" or str(module).startswith("keras.") or module in _OWN_MODULES
         ):
             raise _refuse(path, f"network {member!r} names module {module!r} for {cls!r}.")
 
     _keras_node(config, visit)
 
 
-def _load_network(path, saved: SavedNetwork, data: bytes):
-    cls = import_object(saved.estimator)
+def _network_classes(trusted_names: set) -> set:
+    """``"module:Class"`` of the networks a file may name: the registry's, and those the
+    caller trusts (given as ``module.Class``)."""
+    known = {spec.estimator for spec in MODELS.values() if spec.kind == "network"}
+    return known | {":".join(name.rsplit(".", 1)) for name in trusted_names if "." in name}
+
+
+def _network_class(path, saved, allowed: set):
+    """The class a SavedNetwork names, imported only when it is on the list."""
+    name = getattr(saved, "estimator", None)
+    if not isinstance(name, str) or name not in allowed:
+        raise _refuse(
+            path,
+            f"it names the network class {name!r}, not a network of the package: pass "
+            "trusted=[YourNetwork] if it is yours.",
+        )
+    cls = import_object(name)
     if not (isinstance(cls, type) and issubclass(cls, KerasImageClassifier)):
-        raise _refuse(path, f"{saved.estimator} is not a network class of the package.")
+        raise _refuse(path, f"{name} is not a network class.")
+    return cls
+
+
+def _checked_arguments(path, cls, saved) -> tuple[dict, dict]:
+    """The SavedNetwork's constructor arguments and fitted state, if they are plain data
+    of that class: no callbacks, no attribute that is not a fitted one."""
+    params, state = getattr(saved, "params", None), getattr(saved, "state", None)
+    if not isinstance(params, dict) or not isinstance(state, dict):
+        raise _refuse(path, "a network's arguments or state are not a dict.")
+    unknown = sorted(set(params) - set(cls._get_param_names()))
+    if unknown:
+        raise _refuse(path, f"{cls.__name__} takes no argument {', '.join(unknown)}.")
+    if params.get("callbacks") is not None:
+        raise _refuse(path, "a network holds callbacks (code).")
+    for name, value in {**params, **state}.items():
+        if _plain(value) is None and value is not None:
+            raise _refuse(path, f"{cls.__name__}'s {name!r} is not plain data.")
+    for name in state:
+        fitted = name.endswith("_") or name == "_random_state"
+        if not fitted or name.startswith("__") or hasattr(cls, name):
+            raise _refuse(path, f"{cls.__name__}'s state names {name!r}, not a fitted attribute.")
+    if "classes_" not in state or "n_features_in_" not in state:
+        raise _refuse(path, f"{cls.__name__}'s state lacks its classes or feature count.")
+    return params, state
+
+
+def _load_network(path, saved: SavedNetwork, data: bytes, allowed: set):
+    cls = _network_class(path, saved, allowed)
+    params, state = _checked_arguments(path, cls, saved)
     with tempfile.TemporaryDirectory(prefix="mnist-estimators-load-") as tmp:
         file = Path(tmp) / "network.keras"
         file.write_bytes(data)
         model = keras.saving.load_model(file, safe_mode=True)
-    net = cls(**saved.params)
-    state = dict(saved.state)
+    net = cls(**params)
     for name, value in state.items():
         setattr(net, name, value)
     for name in ("X_dtype_", "y_dtype_"):
@@ -548,16 +647,19 @@ def load(path, *, trusted: Iterable = ()) -> BaseEstimator:
             "pass trusted=[...] with their names.",
         )
     keras_classes = TRUSTED_KERAS_CLASSES | {t for t in trusted_names if "." not in t}
-    for name, blob in members.items():
-        if name.endswith(".keras"):
-            _audit_keras_config(path, name, blob, keras_classes)
+    network_members = sorted(n for n in members if n != SKLEARN_MEMBER)
+    if any(not _NETWORK_MEMBER.fullmatch(n) for n in network_members):
+        raise _refuse(path, f"its members are not all networks: {network_members}.")
+    for name in network_members:
+        _audit_keras_config(path, name, members[name], keras_classes)
     estimator = sio.loads(data, trusted=sorted(untrusted))
     saved_networks = _saved_networks(estimator)
-    if len(saved_networks) != len(manifest.get("networks", [])):
-        raise _refuse(path, "its networks differ from its manifest's.")
-    loaded = {}
-    for saved in saved_networks:
-        if saved.member not in members:
-            raise _refuse(path, f"network member {saved.member!r} is missing.")
-        loaded[saved.member] = _load_network(path, saved, members[saved.member])
+    referred = [getattr(saved, "member", None) for saved in saved_networks]
+    if sorted(referred) != network_members or len(referred) != len(manifest.get("networks", [])):
+        raise _refuse(path, "its networks differ from its members and its manifest's.")
+    allowed = _network_classes(trusted_names)
+    loaded = {
+        saved.member: _load_network(path, saved, members[saved.member], allowed)
+        for saved in saved_networks
+    }
     return _with_networks(estimator, loaded)

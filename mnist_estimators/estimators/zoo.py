@@ -99,7 +99,7 @@ class GRUClassifier(KerasImageClassifier):
         warm_start=False,
         steps_per_execution="auto",
     ):
-        self._store_arguments(locals())
+        self._store_arguments(locals(), GRUClassifier)
 
     def build_network(self, inputs, n_classes):
         x = inputs
@@ -165,7 +165,7 @@ class MLPClassifier(KerasImageClassifier):
         warm_start=False,
         steps_per_execution="auto",
     ):
-        self._store_arguments(locals())
+        self._store_arguments(locals(), MLPClassifier)
 
     def build_network(self, inputs, n_classes):
         units = list(self.hidden_units)
@@ -257,7 +257,7 @@ class ViTClassifier(KerasImageClassifier):
         warm_start=False,
         steps_per_execution="auto",
     ):
-        self._store_arguments(locals())
+        self._store_arguments(locals(), ViTClassifier)
 
     def build_network(self, inputs, n_classes):
         layers = keras.layers

@@ -27,6 +27,7 @@ from .. import _clock
 from .._environment import machine, now_iso, versions
 from .._keras.paths import lstm_path
 from .._keras.runtime import BACKEND, device_description
+from ..estimators.saving import check_savable
 from .folds import Task, check_model_names, run_all, seeded_model
 from .result import ComparisonResult
 from .runs import write_run_file
@@ -214,6 +215,9 @@ def compare_models(
     config = run_config(models, X, y, X_test, y_test, cv, monitor_validation)
     if save_models and X_test is None:
         raise ValueError("save_models=True saves the refit models, which need a test set.")
+    if save_models:  # before any training: a model that cannot be saved fails now
+        for model in models.values():
+            check_savable(model)
     store = RecordStore(out_dir, config, keep_models=save_models)
     tasks = []
     for s in seed_list:

@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid, StratifiedKFold
 
 from .. import _clock
+from ..estimators.saving import check_savable
 from .compare import run_setup
 from .folds import Task, run_all, test_record
 from .result import SearchInfo, SearchResult, candidate_names
@@ -148,6 +149,8 @@ def grid_search(
     # The folds do not depend on the test set, so neither does the fingerprint (as in
     # version 0.1, whose folders resume); the refit's record carries the test set's own.
     config = run_config(models, X, y, None, None, splitter, False)
+    if save_models:  # before any training: a model that cannot be saved fails now
+        check_savable(estimator)
     store = RecordStore(
         out_dir,
         config,
