@@ -853,11 +853,9 @@ def cmd_predict(args) -> int:
     pred = model.predict(X)
     if args.output:
         out = Path(args.output)
+        columns = [range(len(pred)), pred] + ([y] if y is not None else [])
         lines = ["index,prediction" + (",label" if y is not None else "")]
-        lines += [
-            f"{i},{p}" + (f",{t}" if y is not None else "")
-            for i, (p, t) in enumerate(zip(pred, y if y is not None else pred, strict=True))
-        ]
+        lines += [",".join(map(str, row)) for row in zip(*columns, strict=True)]
         out.write_text("\n".join(lines) + "\n")
         print(f"Predictions: {out}")
     if y is not None:

@@ -40,6 +40,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import sklearn
+import skops
 import skops.io as sio
 from packaging.version import Version
 from sklearn.base import BaseEstimator
@@ -226,22 +227,31 @@ def _saved_network(net: KerasImageClassifier, member: str) -> SavedNetwork:
     return SavedNetwork(f"{cls.__module__}:{cls.__qualname__}", params, _network_state(net), member)
 
 
-def _without_networks(obj, networks: list):
-    """A copy of the containers of ``obj`` with each network replaced by a SavedNetwork
-    (appended to ``networks``); the user's objects are not changed."""
-    if isinstance(obj, KerasImageClassifier):
-        check_is_fitted(obj, "model_")
-        networks.append(obj)
-        return _saved_network(obj, f"networks/{len(networks) - 1}.keras")
+def _map_leaves(obj, fn):
+    """``obj`` with ``fn`` applied to each estimator inside it: a Pipeline's steps, a fitted
+    FitTimed's estimator. The containers are shallow copies; ``obj`` is not changed."""
     if isinstance(obj, Pipeline):
         new = copy.copy(obj)
-        new.steps = [(name, _without_networks(step, networks)) for name, step in obj.steps]
+        new.steps = [(name, _map_leaves(step, fn)) for name, step in obj.steps]
         return new
     if isinstance(obj, FitTimed) and hasattr(obj, "estimator_"):
         new = copy.copy(obj)
-        new.estimator_ = _without_networks(obj.estimator_, networks)
+        new.estimator_ = _map_leaves(obj.estimator_, fn)
         return new
-    return obj
+    return fn(obj)
+
+
+def _without_networks(obj, networks: list):
+    """``obj`` with each network replaced by a SavedNetwork (appended to ``networks``)."""
+
+    def replace(leaf):
+        if not isinstance(leaf, KerasImageClassifier):
+            return leaf
+        check_is_fitted(leaf, "model_")
+        networks.append(leaf)
+        return _saved_network(leaf, f"networks/{len(networks) - 1}.keras")
+
+    return _map_leaves(obj, replace)
 
 
 def _keras_node(node, visit):
@@ -322,7 +332,7 @@ def model_file_bytes(estimator) -> bytes:
             "mnist_estimators": __version__,
             "keras": keras.__version__,
             "scikit-learn": sklearn.__version__,
-            "skops": _skops_version(),
+            "skops": skops.__version__,
             "numpy": np.__version__,
         },
         "backend": BACKEND.name,
@@ -382,12 +392,6 @@ def save(estimator, path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, data)
     return path
-
-
-def _skops_version() -> str:
-    from importlib.metadata import version
-
-    return version("skops")
 
 
 # -- loading ----------------------------------------------------------------------------
@@ -579,24 +583,10 @@ def _load_network(path, saved: SavedNetwork, data: bytes, allowed: set):
     return net
 
 
-def _with_networks(obj, loaded: dict):
-    if isinstance(obj, SavedNetwork):
-        return loaded[obj.member]
-    if isinstance(obj, Pipeline):
-        obj.steps = [(name, _with_networks(step, loaded)) for name, step in obj.steps]
-    elif isinstance(obj, FitTimed) and hasattr(obj, "estimator_"):
-        obj.estimator_ = _with_networks(obj.estimator_, loaded)
-    return obj
-
-
 def _saved_networks(obj) -> list[SavedNetwork]:
-    if isinstance(obj, SavedNetwork):
-        return [obj]
-    if isinstance(obj, Pipeline):
-        return [s for _, step in obj.steps for s in _saved_networks(step)]
-    if isinstance(obj, FitTimed) and hasattr(obj, "estimator_"):
-        return _saved_networks(obj.estimator_)
-    return []
+    found: list = []
+    _map_leaves(obj, lambda leaf: found.append(leaf) if isinstance(leaf, SavedNetwork) else None)
+    return found
 
 
 def load(path, *, trusted: Iterable = ()) -> BaseEstimator:
@@ -662,4 +652,6 @@ def load(path, *, trusted: Iterable = ()) -> BaseEstimator:
         saved.member: _load_network(path, saved, members[saved.member], allowed)
         for saved in saved_networks
     }
-    return _with_networks(estimator, loaded)
+    return _map_leaves(
+        estimator, lambda leaf: loaded[leaf.member] if isinstance(leaf, SavedNetwork) else leaf
+    )
