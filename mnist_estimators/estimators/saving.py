@@ -305,12 +305,31 @@ def _plain_twin(model):
     return twin
 
 
+def _as_public_optimizer(node: dict) -> None:
+    """Name a backend's own optimizer class (PyTorch's ``keras.src.backend.torch.optimizers
+    .torch_adam``) by its public module, which every backend imports."""
+    if str(node.get("module", "")).startswith("keras.src.backend.") and ".optimizers" in str(
+        node.get("module")
+    ):
+        node.update(module="keras.optimizers", registered_name=None)
+
+
 def _keras_bytes(model) -> bytes:
-    """``model`` as ``.keras`` bytes, with plain Keras layers only (:func:`_plain_twin`)."""
+    """``model`` as ``.keras`` bytes, with plain Keras layers only (:func:`_plain_twin`) and
+    nothing of one backend in its configuration, so that every backend loads it."""
     with keras_training(), tempfile.TemporaryDirectory(prefix="mnist-estimators-save-") as tmp:
         path = Path(tmp) / "network.keras"
         _plain_twin(model).save(path)
-        return path.read_bytes()
+        out = io.BytesIO()
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                data = src.read(info.filename)
+                if info.filename == "config.json":
+                    config = json.loads(data)
+                    _keras_node(config, _as_public_optimizer)
+                    data = json.dumps(config).encode()
+                dst.writestr(info.filename, data)
+        return out.getvalue()
 
 
 def _sha256(data: bytes) -> str:
