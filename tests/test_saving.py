@@ -95,6 +95,47 @@ def test_the_file_holds_plain_keras_layers_and_a_manifest(fitted, tmp_path):
     assert '"class_name": "LSTM"' in config
 
 
+def _registered_names(path: Path) -> set:
+    with zipfile.ZipFile(path) as zf:
+        network = zipfile.ZipFile(io.BytesIO(zf.read("networks/0.keras")))
+    names: set = set()
+    saving._keras_node(
+        json.loads(network.read("config.json")),
+        lambda node: names.add(node.get("registered_name")),
+    )
+    return names
+
+
+def test_a_pickle_earlier_in_the_process_changes_nothing_in_the_file(fitted, digits, tmp_path):
+    # CI found this by test order: pickling (or deep-copying) a Keras model through
+    # scikeras registers its class for the whole process as ">Functional", which Keras
+    # then writes into every configuration, and load refused the name.
+    _, _, Xt, _ = digits
+    pipe = fitted["mlp"]
+    network_class = type(pipe[-1].model_)
+    pickle.loads(pickle.dumps(pipe))
+    assert keras.saving.get_registered_name(network_class) == ">" + network_class.__name__
+    path = save(pipe, tmp_path / "m.mnist.zip")
+    names = _registered_names(path)
+    assert network_class.__name__ in names
+    assert not any(str(name).startswith(">") for name in names), names
+    assert np.array_equal(load(path).predict_proba(Xt), pipe.predict_proba(Xt))
+
+    # A file saved with the scikeras name (as this package wrote it before) still loads;
+    # the same name for a class outside Keras is refused.
+    def scikeras_name(config):
+        config["registered_name"] = ">" + config["class_name"]
+
+    old = _with_network_config(path, scikeras_name)
+    assert np.array_equal(load(old).predict_proba(Xt), pipe.predict_proba(Xt))
+
+    def outside_keras(config):
+        scikeras_name(config)
+        config["module"] = "evil_module"
+
+    _one_line_refusal(_with_network_config(path, outside_keras), r"names '>\w+' for")
+
+
 def test_training_goes_on_after_a_load(fitted, digits, tmp_path):
     X, y, Xt, _ = digits
     again = load(save(fitted["cnn"], tmp_path / "m.mnist.zip"))

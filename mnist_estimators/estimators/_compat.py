@@ -18,6 +18,12 @@ scikeras 0.13.0 is its last release and was written for scikit-learn < 1.6:
   Our ``_keras_build_fn`` takes no routed parameters and seeds itself, without
   emptying them (:meth:`mnist_estimators._keras.backends.TensorFlowBackend.seeded`).
 
+* Pickling or deep-copying a Keras model (scikeras sets ``keras.Model.__reduce__``)
+  registers the model's class in Keras' global registry under ``">" + class name``,
+  so that from then on Keras writes ``">Functional"`` for its own ``Functional``.
+  :mod:`mnist_estimators.estimators.saving` writes Keras' own name into model files
+  and reads the other (``_scikeras_registered``).
+
 Everything else of scikeras (label encoding, ``classes_``, pickling of Keras
 models, the fit/predict flow) is used as is.
 """

@@ -305,13 +305,32 @@ def _plain_twin(model):
     return twin
 
 
-def _as_public_optimizer(node: dict) -> None:
+def _scikeras_registered(node: dict) -> bool:
+    """Whether ``node`` is a Keras class under the name scikeras registers it by.
+
+    Pickling or deep-copying a Keras model through scikeras registers its class under
+    ``">" + class name`` (:mod:`mnist_estimators.estimators._compat`), so that after any
+    pickle in the process Keras writes ``">Functional"`` for its own ``Functional``.
+    Keras finds its own classes by module and name without that registration.
+    """
+    module, cls = str(node.get("module", "")), node.get("class_name")
+    return (
+        (module == "keras" or module.startswith("keras."))
+        and isinstance(cls, str)
+        and node.get("registered_name") == ">" + cls
+    )
+
+
+def _portable(node: dict) -> None:
     """Name a backend's own optimizer class (PyTorch's ``keras.src.backend.torch.optimizers
-    .torch_adam``) by its public module, which every backend imports."""
+    .torch_adam``) by its public module, which every backend imports, and a Keras class
+    by its own name rather than the one scikeras registered it under."""
     if str(node.get("module", "")).startswith("keras.src.backend.") and ".optimizers" in str(
         node.get("module")
     ):
         node.update(module="keras.optimizers", registered_name=None)
+    elif _scikeras_registered(node):
+        node.update(registered_name=node["class_name"])
 
 
 def _keras_bytes(model) -> bytes:
@@ -326,7 +345,7 @@ def _keras_bytes(model) -> bytes:
                 data = src.read(info.filename)
                 if info.filename == "config.json":
                     config = json.loads(data)
-                    _keras_node(config, _as_public_optimizer)
+                    _keras_node(config, _portable)
                     data = json.dumps(config).encode()
                 dst.writestr(info.filename, data)
         return out.getvalue()
@@ -518,7 +537,11 @@ def _audit_keras_config(path, member: str, data: bytes, trusted_classes: frozens
                 f"trusted=[...] with its name if you trust it.",
             )
         registered = node.get("registered_name")
-        if registered not in (None, cls) and registered not in _OWN_REGISTERED:
+        if (
+            registered not in (None, cls)
+            and registered not in _OWN_REGISTERED
+            and not _scikeras_registered(node)  # files saved before _portable named it
+        ):
             raise _refuse(path, f"network {member!r} names {registered!r} for {cls!r}.")
         if module is not None and not (
             module == "keras" or str(module).startswith("keras.") or module in _OWN_MODULES
