@@ -109,11 +109,14 @@ def test_unknown_model_and_reference_training_of_a_baseline_are_clear():
 
 # -- the networks and baselines learn real MNIST ----------------------------------------
 
-#: Each model's accuracy on 1,000 MNIST test images after training on the first 2,000
-#: training images (networks: 3 epochs, seed 0), measured on the AVX-512 machine on
-#: 2026-12-03, minus a margin that holds across CPUs and backends (a few points: one seed).
-FLOORS = {"cnn": 0.90, "lstm": 0.85, "gru": 0.85, "mlp": 0.85, "vit": 0.55, "logreg": 0.83,
-          "hgb": 0.82}  # fmt: skip
+#: Each model's accuracy on 1,000 MNIST test images after training on 2,000 training
+#: images (networks: 3 epochs, seed 0, the registry's defaults), minus a margin for other
+#: CPUs, backends and seeds. Measured on the AVX-512 machine, 2026-12-03, TensorFlow:
+#: CNN 0.943, LSTM 0.902, GRU 0.900, MLP 0.914, ViT 0.709, LogReg 0.900, HGB 0.915. The
+#: networks keep 4-6 points (one seed of a short training), the ViT 11 (the least settled
+#: after 3 epochs), the baselines 3 (no random initialisation).
+FLOORS = {"cnn": 0.90, "lstm": 0.85, "gru": 0.85, "mlp": 0.87, "vit": 0.60, "logreg": 0.87,
+          "hgb": 0.88}  # fmt: skip
 
 
 @pytest.mark.parametrize("model", list(FLOORS))
