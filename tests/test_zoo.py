@@ -317,10 +317,14 @@ def test_a_bad_model_path_is_one_clear_line(path, message, tmp_path, capsys):
 # -- compare --models all, and its report in a browser ----------------------------------
 
 
+#: Eight models in the report: the seven built-in ones and a user's, with a long name.
+USERS_MODEL = "test_zoo:make_small_logreg"
+
+
 @pytest.fixture(scope="module")
 def zoo_run(mnist_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("zoo") / "run"
-    code = cli.main(["compare", "--models", "all", "--data-dir", str(mnist_dir),
+    code = cli.main(["compare", "--models", "all", USERS_MODEL, "--data-dir", str(mnist_dir),
                      "--max-samples", "300", "--max-test-samples", "200", "--cv", "2",
                      "--epochs", "1", "--n-jobs", "1", "--no-progress", "--out", str(out)])  # fmt: skip
     assert code == 0
@@ -329,7 +333,7 @@ def zoo_run(mnist_dir, tmp_path_factory):
 
 def test_compare_all_models_ranks_them_and_draws_both_pareto_fronts(zoo_run):
     report = (zoo_run / "report.md").read_text()
-    labels = [spec.label for spec in MODELS.values()]
+    labels = [spec.label for spec in MODELS.values()] + [USERS_MODEL]
     ranking = report[report.index("## Ranking") : report.index("## Is the difference real?")]
     assert all(f"| {label} |" in ranking for label in labels)
     results = json.loads((zoo_run / "results.json").read_text())
@@ -349,6 +353,63 @@ def test_the_zoo_report_opens_in_a_real_browser(zoo_run):
         assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
     assert page["console_errors"] == [] and page["exceptions"] == []
     assert page["failed_requests"] == []
+
+
+class _KeepFigures:
+    """pyplot for the figure functions, keeping each figure (laid out and saved) open."""
+
+    def __init__(self, plt):
+        self.plt, self.figures = plt, []
+
+    def subplots(self, *args, **kwargs):
+        fig, axes = self.plt.subplots(*args, **kwargs)
+        self.figures.append(fig)
+        return fig, axes
+
+    def close(self, fig):
+        pass
+
+
+def _overlapping(boxes) -> list:
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.overlaps(b)]
+
+
+def test_every_figure_of_eight_models_is_readable(zoo_run, tmp_path):
+    """As drawn for the report of eight models: no legend over any axes, no point label over
+    another or outside its axes, no tick label over its neighbour, no text under 7 points."""
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Annotation, Text
+
+    from mnist_estimators.evaluation.runs import load_run
+    from mnist_estimators.reporting import figures
+
+    result = load_run(zoo_run)
+    assert len(result.summary) == 8
+    for name in FIGURES:
+        keep = _KeepFigures(plt)
+        if getattr(figures, f"plot_{name}")(result, tmp_path / f"{name}.png", keep) is None:
+            continue
+        (fig,) = keep.figures
+        renderer = fig.canvas.get_renderer()
+        frames = [ax.get_window_extent(renderer) for ax in fig.axes if ax.axison]
+        legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + fig.legends
+        for legend in legends:
+            box = legend.get_window_extent(renderer)
+            assert not any(box.overlaps(f) for f in frames), (name, "legend over axes")
+        for ax in fig.axes:
+            frame = ax.get_window_extent(renderer)
+            labels = [t.get_window_extent(renderer) for t in ax.texts if isinstance(t, Annotation)]
+            assert not _overlapping(labels), (name, "point labels overlap")
+            for box in labels:
+                assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (name, "label leaves its axes")
+                assert frame.y0 <= box.y0 and box.y1 <= frame.y1, (name, "label leaves its axes")
+            for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+                shown = [t.get_window_extent(renderer) for t in ticks if t.get_text()]
+                assert not _overlapping(shown), (name, "tick labels overlap")
+        for text in fig.findobj(Text):
+            if text.get_text() and text.get_visible():
+                assert text.get_fontsize() >= 7, (name, text.get_text(), text.get_fontsize())
+        plt.close(fig)
 
 
 def test_explanation_tasks_carry_their_parts_as_data():

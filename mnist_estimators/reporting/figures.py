@@ -46,9 +46,10 @@ def _curve(histories, key):
 
 
 def _save(fig, path: Path, plt) -> Path:
-    """Lay out, write as PNG and close a figure (closing frees its memory)."""
+    """Lay out, write as PNG and close a figure (closing frees its memory). The canvas
+    grows to hold whatever lies outside the axes (a legend beside them)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -74,13 +75,28 @@ def plot_learning_curves(result, path: Path, plt) -> Path | None:
         ax.set_ylabel(label)
         ax.set_title(f"{label} per epoch (mean ± std over folds)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7 if len(result.histories) > 3 else None, ncol=_legend_columns(result))
+        if not _legend_beside(len(result.histories)):
+            ax.legend()
+    if _legend_beside(len(result.histories)):  # one legend for both panels, beside them
+        fig.legend(
+            *axes[0].get_legend_handles_labels(), loc="upper left", bbox_to_anchor=(1.0, 0.95),
+            fontsize=8,
+        )  # fmt: skip
     return _save(fig, path, plt)
 
 
-def _legend_columns(result) -> int:
-    """Two legend columns from four models on, so that eight stay readable."""
-    return 2 if len(result.summary) > 3 else 1
+def _legend_beside(n_models: int) -> bool:
+    """From four models on, a legend goes beside the axes, where it hides no point, curve or
+    label (eight models: the browser test); up to three, inside them, where it fits."""
+    return n_models > 3
+
+
+def _legend(ax, n_models: int) -> None:
+    """The axes' legend, beside them for four models or more (:func:`_legend_beside`)."""
+    if _legend_beside(n_models):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8)
+    else:
+        ax.legend(fontsize=8)
 
 
 def _spans_decades(values) -> bool:
@@ -91,33 +107,34 @@ def _spans_decades(values) -> bool:
 
 
 def plot_training_time(result, path: Path, plt) -> Path:
+    """Bars of training time per model: upright for up to four models, lying (names on
+    the vertical axis, where names of any length stay readable) from five on."""
     s = result.summary
     names = list(s.index)
-    fig, ax = plt.subplots(figsize=(6 if len(names) <= 4 else 8, 4))
-    x = np.arange(len(names))
-    ax.bar(
-        x - 0.2,
-        s["fit_time_mean"],
-        0.4,
-        yerr=s["fit_time_std"],
-        capsize=4,
-        label="CV fold fit (mean ± std)",
-    )
+    lying = len(names) > 4
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(names) + 1.5) if lying else (6, 4))
+    pos = np.arange(len(names))[::-1] if lying else np.arange(len(names))
+    bars, err = (ax.barh, "xerr") if lying else (ax.bar, "yerr")
+    shift = -0.2 if lying else 0.2  # the CV bar first: left, or on top
+    bars(
+        pos - shift, s["fit_time_mean"], 0.4, capsize=4, label="CV fold fit (mean ± std)",
+        **{err: s["fit_time_std"]},
+    )  # fmt: skip
     if "test_fit_time" in s and s["test_fit_time"].notna().any():
-        ax.bar(x + 0.2, s["test_fit_time"], 0.4, label="refit on all training data")
-    ax.set_xticks(x, names, rotation=30 if len(names) > 4 else 0)
+        bars(pos + shift, s["test_fit_time"], 0.4, label="refit on all training data")
+    (ax.set_yticks if lying else ax.set_xticks)(pos, names)
     if _spans_decades(s["fit_time_mean"]):
-        ax.set_yscale("log")
-    ax.set_ylabel("training time (s)")
+        (ax.set_xscale if lying else ax.set_yscale)("log")
+    (ax.set_xlabel if lying else ax.set_ylabel)("training time (s)")
     ax.set_title("Training time per model")
-    ax.legend()
-    ax.grid(axis="y", alpha=0.3)
+    _legend(ax, len(names))
+    ax.grid(axis="x" if lying else "y", alpha=0.3)
     return _save(fig, path, plt)
 
 
 def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
     s = result.summary
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9 if _legend_beside(len(s)) else 7, 4.5))
     # A big search: one colour, labels only on the front; a comparison of up to ten
     # models: a colour and a label each.
     many = len(s) > 10 or (result.search is not None and len(s) > 6)
@@ -136,7 +153,6 @@ def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
             capsize=3,
             label=None if many else f"{name} (mean ± std; dots: folds)",
         )
-    _front(ax, s, "fit_time_mean", label_all=not many)
     chosen = result.refit_choice
     if chosen is not None:
         r = s.iloc[chosen]
@@ -156,24 +172,72 @@ def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
     ax.set_ylabel("CV accuracy")
     ax.set_title("Accuracy vs training time")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7 if len(s) > 3 else 8, ncol=_legend_columns(result))
+    _front(ax, s, "fit_time_mean", label_all=not many)
+    _legend(ax, len(s))
+    _label_points(ax, s, "fit_time_mean", label_all=not many)
     return _save(fig, path, plt)
 
 
 def _front(ax, s, cost: str, *, label_all: bool) -> None:
-    """The Pareto front of mean accuracy against ``cost`` as a dashed line, and labels:
-    on every model (``label_all``) or on the front's only."""
+    """The Pareto front of mean accuracy against ``cost`` as a dashed line."""
     front = pareto_front(s["accuracy_mean"], s[cost])
     if front.size:
         pts = s.iloc[front].sort_values(cost)
         ax.plot(pts[cost], pts["accuracy_mean"], "k--", lw=1, label="Pareto front")
+
+
+#: Where a point's label may go, in points from it, tried in this order: the first place
+#: inside the axes that overlaps no label placed before wins (else the first place).
+_LABEL_PLACES = (
+    (4, 4, "left", "bottom"), (4, -4, "left", "top"), (-4, 4, "right", "bottom"),
+    (-4, -4, "right", "top"), (4, 14, "left", "bottom"), (4, -14, "left", "top"),
+    (-4, 14, "right", "bottom"), (-4, -14, "right", "top"), (4, 24, "left", "bottom"),
+    (4, -24, "left", "top"), (-4, 24, "right", "bottom"), (-4, -24, "right", "top"),
+)  # fmt: skip
+
+
+def _label_points(ax, s, cost: str, *, label_all: bool) -> list:
+    """Name the points of mean accuracy against ``cost``: every model's (``label_all``)
+    or the Pareto front's only, each label where it overlaps no other (:data:`_LABEL_PLACES`).
+
+    The figure is laid out first, so that the places are measured where they will be
+    drawn. Returns the labels (matplotlib ``Annotation`` objects).
+    """
+    front = pareto_front(s["accuracy_mean"], s[cost])
     labelled = s if label_all else s.iloc[front]
+    ax.figure.tight_layout()
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed: list = []
+
+    def annotate(name, xy, place):
+        dx, dy, ha, va = place
+        label = ax.annotate(
+            name, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va, fontsize=8
+        )
+        return label, label.get_window_extent(renderer)
+
+    def free(box) -> bool:
+        inside = (
+            frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 <= box.y1 <= frame.y1
+        )
+        return inside and not any(box.overlaps(other) for other in placed)
+
+    labels = []
     for name, r in labelled.iterrows():
-        if np.isfinite(r[cost]):
-            ax.annotate(
-                name, (r[cost], r["accuracy_mean"]), fontsize=8, xytext=(4, 4),
-                textcoords="offset points",
-            )  # fmt: skip
+        xy = (r[cost], r["accuracy_mean"])
+        if not np.all(np.isfinite(xy)):
+            continue
+        for place in _LABEL_PLACES:
+            label, box = annotate(name, xy, place)
+            if free(box):
+                break
+            label.remove()
+        else:  # nowhere free: the first place
+            label, box = annotate(name, xy, _LABEL_PLACES[0])
+        placed.append(box)
+        labels.append(label)
+    return labels
 
 
 def plot_accuracy_vs_parameters(result, path: Path, plt) -> Path | None:
@@ -182,19 +246,20 @@ def plot_accuracy_vs_parameters(result, path: Path, plt) -> Path | None:
     s = s[_as_float(s["n_params"]).notna()].assign(n_params=lambda d: _as_float(d["n_params"]))
     if result.search is not None or len(result.summary) < 3 or len(s) < 2:
         return None
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9 if _legend_beside(len(result.summary)) else 7, 4.5))
     for i, (name, r) in enumerate(s.iterrows()):
         ax.errorbar(
             r["n_params"], r["accuracy_mean"], yerr=r["accuracy_std"], color=f"C{i}",
             marker="o", markersize=7, capsize=3, label=name,
         )  # fmt: skip
-    _front(ax, s, "n_params", label_all=True)
     ax.set_xscale("log")
     ax.set_xlabel("learnt parameters")
     ax.set_ylabel("CV accuracy (mean ± std over folds)")
     ax.set_title("Accuracy vs parameters")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=_legend_columns(result))
+    _front(ax, s, "n_params", label_all=True)
+    _legend(ax, len(result.summary))
+    _label_points(ax, s, "n_params", label_all=True)
     return _save(fig, path, plt)
 
 
