@@ -221,7 +221,7 @@ def _label_points(ax, s, cost: str, *, label_all: bool) -> list:
         inside = (
             frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 <= box.y1 <= frame.y1
         )
-        return inside and not any(box.overlaps(other) for other in placed)
+        return inside and not any(box.padded(3).overlaps(other) for other in placed)
 
     labels = []
     for name, r in labelled.iterrows():
