@@ -305,6 +305,11 @@ def _plain_twin(model):
     return twin
 
 
+def _is_keras_module(module) -> bool:
+    """Whether ``module`` is Keras' own (``keras`` or ``keras.*``)."""
+    return module == "keras" or str(module).startswith("keras.")
+
+
 def _scikeras_registered(node: dict) -> bool:
     """Whether ``node`` is a Keras class under the name scikeras registers it by.
 
@@ -313,9 +318,9 @@ def _scikeras_registered(node: dict) -> bool:
     pickle in the process Keras writes ``">Functional"`` for its own ``Functional``.
     Keras finds its own classes by module and name without that registration.
     """
-    module, cls = str(node.get("module", "")), node.get("class_name")
+    cls = node.get("class_name")
     return (
-        (module == "keras" or module.startswith("keras."))
+        _is_keras_module(node.get("module"))
         and isinstance(cls, str)
         and node.get("registered_name") == ">" + cls
     )
@@ -543,9 +548,7 @@ def _audit_keras_config(path, member: str, data: bytes, trusted_classes: frozens
             and not _scikeras_registered(node)  # files saved before _portable named it
         ):
             raise _refuse(path, f"network {member!r} names {registered!r} for {cls!r}.")
-        if module is not None and not (
-            module == "keras" or str(module).startswith("keras.") or module in _OWN_MODULES
-        ):
+        if module is not None and not (_is_keras_module(module) or module in _OWN_MODULES):
             raise _refuse(path, f"network {member!r} names module {module!r} for {cls!r}.")
 
     _keras_node(config, visit)

@@ -172,18 +172,20 @@ def plot_accuracy_vs_time(result, path: Path, plt) -> Path:
     ax.set_ylabel("CV accuracy")
     ax.set_title("Accuracy vs training time")
     ax.grid(alpha=0.3)
-    _front(ax, s, "fit_time_mean", label_all=not many)
+    front = _front(ax, s, "fit_time_mean")
     _legend(ax, len(s))
-    _label_points(ax, s, "fit_time_mean", label_all=not many)
+    _label_points(ax, s.iloc[front] if many else s, "fit_time_mean")
     return _save(fig, path, plt)
 
 
-def _front(ax, s, cost: str, *, label_all: bool) -> None:
-    """The Pareto front of mean accuracy against ``cost`` as a dashed line."""
+def _front(ax, s, cost: str) -> np.ndarray:
+    """Draw the Pareto front of mean accuracy against ``cost`` as a dashed line; returns
+    the positions of its rows in ``s``."""
     front = pareto_front(s["accuracy_mean"], s[cost])
     if front.size:
         pts = s.iloc[front].sort_values(cost)
         ax.plot(pts[cost], pts["accuracy_mean"], "k--", lw=1, label="Pareto front")
+    return front
 
 
 #: Where a point's label may go, in points from it, tried in this order: the first place
@@ -196,15 +198,13 @@ _LABEL_PLACES = (
 )  # fmt: skip
 
 
-def _label_points(ax, s, cost: str, *, label_all: bool) -> list:
-    """Name the points of mean accuracy against ``cost``: every model's (``label_all``)
-    or the Pareto front's only, each label where it overlaps no other (:data:`_LABEL_PLACES`).
+def _label_points(ax, labelled, cost: str) -> None:
+    """Name the points of mean accuracy against ``cost`` of the rows ``labelled``, each
+    label where it overlaps no other (:data:`_LABEL_PLACES`).
 
     The figure is laid out first, so that the places are measured where they will be
-    drawn. Returns the labels (matplotlib ``Annotation`` objects).
+    drawn.
     """
-    front = pareto_front(s["accuracy_mean"], s[cost])
-    labelled = s if label_all else s.iloc[front]
     ax.figure.tight_layout()
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
@@ -223,7 +223,6 @@ def _label_points(ax, s, cost: str, *, label_all: bool) -> list:
         )
         return inside and not any(box.padded(3).overlaps(other) for other in placed)
 
-    labels = []
     for name, r in labelled.iterrows():
         xy = (r[cost], r["accuracy_mean"])
         if not np.all(np.isfinite(xy)):
@@ -236,8 +235,6 @@ def _label_points(ax, s, cost: str, *, label_all: bool) -> list:
         else:  # nowhere free: the first place
             label, box = annotate(name, xy, _LABEL_PLACES[0])
         placed.append(box)
-        labels.append(label)
-    return labels
 
 
 def plot_accuracy_vs_parameters(result, path: Path, plt) -> Path | None:
@@ -257,9 +254,9 @@ def plot_accuracy_vs_parameters(result, path: Path, plt) -> Path | None:
     ax.set_ylabel("CV accuracy (mean ± std over folds)")
     ax.set_title("Accuracy vs parameters")
     ax.grid(alpha=0.3)
-    _front(ax, s, "n_params", label_all=True)
+    _front(ax, s, "n_params")
     _legend(ax, len(result.summary))
-    _label_points(ax, s, "n_params", label_all=True)
+    _label_points(ax, s, "n_params")
     return _save(fig, path, plt)
 
 
