@@ -217,16 +217,19 @@ def test_resume_after_interruption_redoes_nothing(tiny, tmp_path, monkeypatch):
     kwargs = {"cv": 2, "X_test": Xt, "y_test": yt, "out_dir": tmp_path, "progress": False}
     with pytest.raises(KeyboardInterrupt):
         compare_models(_models(), X, y, **kwargs)
+    # Longest first: the refits (all of X) before the folds, so they were the two finished.
+    assert calls[:2] == [("CNN", 0, None), ("LSTM", 0, None)]
     assert len(list((tmp_path / "folds").glob("*.json"))) == 2
     calls.clear()
     res = compare_models(_models(), X, y, **kwargs)
-    assert calls == [("CNN", 0, 1), ("LSTM", 0, 1), ("CNN", 0, None), ("LSTM", 0, None)]
+    assert calls == [("CNN", 0, 0), ("LSTM", 0, 0), ("CNN", 0, 1), ("LSTM", 0, 1)]
     assert len(res.folds) == 4
     calls.clear()
     compare_models(_models(), X, y, **kwargs)
     assert calls == []  # everything finished: nothing is redone
     more = compare_models(_models(), X, y, seeds=2, **kwargs)  # a second seed reuses the first
     assert {c[1] for c in calls} == {1} and len(calls) == 6
+    assert [c[2] for c in calls] == [None, None, 0, 0, 1, 1]
     assert more.seeds == [0, 1]
 
 

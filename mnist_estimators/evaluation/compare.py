@@ -228,6 +228,9 @@ def compare_models(
         ]
         if X_test is not None:
             tasks += [Task(name, s) for name in models]
+    # Longest first: a refit trains on all of X, a fold on (k-1)/k of it. Started last,
+    # the refits left one process training alone at the end while the other waited.
+    tasks.sort(key=lambda task: not task.is_refit)
     records = run_all(
         tasks,
         (X, y, X_test, y_test, models, monitor_validation, save_models),
