@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .. import _internals as internals
+from .._memory import unpin_mmap_threshold
 
 __all__ = [
     "BACKENDS",
@@ -367,12 +368,29 @@ class TensorFlowBackend(Backend):
             else:  # pragma: no cover
                 tf.random.set_seed(saved_seed)
 
+    #: Put glibc's mmap threshold back when an epoch's batches start (False: leave it
+    #: where ``from_generator``'s op pinned it; ``benchmarks/bench_mmap_threshold.py``).
+    unpins_mmap_threshold = True
+
     def dataset_of_batches(self, batches, arrays):
         """A ``tf.data`` dataset of ``batches()`` (a generator of tuples of NumPy arrays
-        shaped as ``arrays`` but for the first dimension), two batches prefetched."""
+        shaped as ``arrays`` but for the first dimension), two batches prefetched.
+
+        The op that runs the generator pins glibc's mmap threshold at 128 KiB when
+        TensorFlow constructs it (:func:`~mnist_estimators._memory.unpin_mmap_threshold`),
+        which made every larger allocation a fresh ``mmap``; each epoch's generator puts
+        the threshold back before its first batch.
+        """
         tf = self._tf()
         signature = tuple(tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype)) for a in arrays)
-        return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(2)
+        unpin = self.unpins_mmap_threshold
+
+        def epoch():
+            if unpin:
+                unpin_mmap_threshold()  # the op running this generator has just pinned it
+            yield from batches()
+
+        return tf.data.Dataset.from_generator(epoch, output_signature=signature).prefetch(2)
 
     def gradient_registry(self) -> dict | None:
         try:
