@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Main job (--n-jobs {w['n_jobs']}): {w['compare_seconds']:.0f} s; peak PSS summed over "
             f"the processes {w['peak_pss_gb']:.2f} GB (RSS {w['peak_rss_gb']:.2f} GB), "
-            f"{m['samples']} samples"
+            f"{m['samples']} samples, read in {m['sampler_cpu_s']:.0f} CPU s"
         )
         for name, peak in m["by_role"].items():
             print(f"  largest {name}: PSS {peak['pss_gb']:.2f} GB, RSS {peak['rss_gb']:.2f} GB")
