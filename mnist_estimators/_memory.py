@@ -80,8 +80,9 @@ def unpin_mmap_threshold() -> bool:
     Python 3.11). A fixed threshold also turns off glibc's own adjustment of it, so from
     then on every allocation above 128 KiB (a batch sliced from the images, the
     network's activations where TensorFlow's allocator is glibc's) was a fresh ``mmap``,
-    its pages faulted in and zeroed, then unmapped when freed: 3 million page faults
-    for one epoch of the CNN on 12,000 images with oneDNN off, half its time (measured,
+    its pages faulted in and zeroed, then unmapped when freed. With oneDNN off, a fit of
+    the CNN (32,000 images, 2 epochs, one thread) took 10 million page faults and
+    trained 1.75x slower than with the threshold put back (measured,
     ``benchmarks/bench_mmap_threshold.py``).
 
     This sets the threshold to 32 MiB, the ceiling glibc's own adjustment rises to, and
