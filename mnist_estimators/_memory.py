@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import sys
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 __all__ = [
     "ALIGNMENT",
     "MMAP_THRESHOLD",
+    "TRIM_THRESHOLD",
     "aligned_empty",
     "release_freed_memory",
     "unpin_mmap_threshold",
@@ -55,20 +57,16 @@ MMAP_THRESHOLD = 32 * 1024 * 1024
 #: Free memory at the top of the heap above which glibc gives it back at once.
 TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
 
-_LIBC: dict = {}
 
-
+@functools.cache
 def _libc_function(name: str):
     """glibc's function ``name``, or None where there is no glibc (macOS, Windows, musl)."""
-    if name not in _LIBC:
-        _LIBC[name] = None
-        if sys.platform.startswith("linux"):
-            try:
-                libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                _LIBC[name] = getattr(libc, name)
-            except (OSError, AttributeError):
-                pass
-    return _LIBC[name]
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+    except (OSError, AttributeError):
+        return None
 
 
 def unpin_mmap_threshold() -> bool:
