@@ -8,8 +8,11 @@ images: every path of the LSTM (:mod:`mnist_estimators._keras.paths`: the loop u
 into the graph, the backend's fused kernel, Keras' own loop), each first checked to
 compute the same network, and the CNN at its default batch. On TensorFlow it does so
 twice, with oneDNN's kernels off and on (``TF_ENABLE_ONEDNN_OPTS``, which only takes
-effect before TensorFlow starts, hence the processes). Every timing is a median of
-interleaved rounds. It prints each path's training images/s and its ratio to the fastest,
+effect before TensorFlow starts, hence the processes). The processes themselves are
+interleaved: ``--rounds`` rounds (default 3), each starting one process per oneDNN state,
+the states' order alternating from round to round, so that a drift of the machine's speed
+spreads over both; within a process the LSTM's paths are interleaved epoch by epoch.
+Every rate is the median of a path's epochs over all rounds. It prints each path's training images/s and its ratio to the fastest,
 and which oneDNN state trains both networks fastest (the main job's time per image:
 ``1 / CNN rate + 1 / best LSTM rate``). With ``--write`` it writes the entries into the
 table (the package's committed one by default, ``--table`` for another), where
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,10 +66,52 @@ def _measure(n: int, repeats: int, env: dict, threads: int) -> dict:
         return json.loads(out.read_text())
 
 
+def _pooled(runs: list[dict]) -> dict:
+    """One state's processes as one measurement: every epoch's rate pooled, medians of them.
+
+    Examples
+    --------
+    >>> run = {"key": {}, "machine": "m", "cnn_batch": 256, "cnn_samples": [3.0],
+    ...        "lstm": {"samples": {"a": [1.0], "b": [4.0]},
+    ...                 "max_difference": {"a": 0.0, "b": 1e-8}}}
+    >>> other = {**run, "cnn_samples": [5.0, 4.0],
+    ...          "lstm": {"samples": {"a": [6.0], "b": [2.0]},
+    ...                   "max_difference": {"a": 0.0, "b": 2e-8}}}
+    >>> r = _pooled([run, other])
+    >>> r["cnn_rate"], r["lstm"]["rates"], r["lstm"]["path"], r["lstm"]["max_difference"]["b"]
+    (4.0, {'a': 3.5, 'b': 3.0}, 'a', 2e-08)
+    """
+    samples = {
+        p: [s for r in runs for s in r["lstm"]["samples"][p]] for p in runs[0]["lstm"]["samples"]
+    }
+    rates = {p: statistics.median(v) for p, v in samples.items()}
+    cnn_samples = [s for r in runs for s in r["cnn_samples"]]
+    lstm = {
+        "rates": rates,
+        "samples": samples,
+        "max_difference": {p: max(r["lstm"]["max_difference"][p] for r in runs) for p in samples},
+        "path": max(rates, key=rates.get),
+    }
+    return {
+        **runs[0],
+        "lstm": lstm,
+        "cnn_rate": statistics.median(cnn_samples),
+        "cnn_samples": cnn_samples,
+        "processes": len(runs),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20000, help="training images (default 20,000)")
-    parser.add_argument("--repeats", type=int, default=3, help="timed epochs per path (default 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=1,
+        help="timed epochs per path in each process (default 1)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--rounds", type=int, default=3,
+        help="rounds of processes, one per oneDNN state each, interleaved (default 3)",
+    )  # fmt: skip
     parser.add_argument(
         "--threads", type=int, default=0,
         help="the backend's threads in each measuring process (default: its own choice, all "
@@ -81,13 +127,17 @@ def main(argv: list[str] | None = None) -> int:
 
     backend = configured_backend()
     states = ("off", "on") if backend == "tensorflow" else (None,)
+    rounds: dict = {state: [] for state in states}
+    for i in range(args.rounds):
+        for state in states if i % 2 == 0 else states[::-1]:
+            env = dict(os.environ)
+            if state is not None:
+                env["TF_ENABLE_ONEDNN_OPTS"] = "1" if state == "on" else "0"
+            print(f"round {i + 1}/{args.rounds}, oneDNN {state or '(not TensorFlow)'}", flush=True)
+            rounds[state].append(_measure(args.n, args.repeats, env, args.threads))
     results = {}
     for state in states:
-        env = dict(os.environ)
-        if state is not None:
-            env["TF_ENABLE_ONEDNN_OPTS"] = "1" if state == "on" else "0"
-        r = _measure(args.n, args.repeats, env, args.threads)
-        results[state or backend] = r
+        r = results[state or backend] = _pooled(rounds[state])
         lstm = r["lstm"]
         best = max(lstm["rates"].values())
         print(f"{r['machine']}; key {r['key']}")
@@ -111,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     table = Path(args.table) if args.table else path_table.COMMITTED_TABLE
     if args.write:
         facts = {"measured": now_iso()[:10], "images": args.n, "repeats": args.repeats,
+                 "rounds": args.rounds,
                  "threads": args.threads or "the backend's default",
                  "command": " ".join(["python", *sys.argv])}  # fmt: skip
         for r in results.values():

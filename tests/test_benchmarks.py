@@ -122,6 +122,33 @@ def test_ratios_of_hand_made_medians(part):
     assert out == pytest.approx(RATIOS)
 
 
+def test_path_rates_pool_every_process_of_a_state(monkeypatch):
+    """bench_paths runs each oneDNN state in several interleaved processes: a path's rate is
+    the median of its epochs over all of them, not a median of per-process medians."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    pooled = importlib.import_module("bench_paths")._pooled
+
+    def run(cnn, lstm, difference):
+        return {
+            "key": {"onednn": "on"},
+            "machine": "m",
+            "cnn_batch": 256,
+            "cnn_samples": cnn,
+            "lstm": {"samples": lstm, "max_difference": {p: difference for p in lstm}},
+        }
+
+    r = pooled(
+        [
+            run([10.0], {"unrolled": [1.0, 2.0], "keras": [9.0]}, 1e-8),
+            run([30.0, 20.0], {"unrolled": [8.0], "keras": [3.0, 4.0]}, 3e-8),
+        ]
+    )
+    # By hand: unrolled {1, 2, 8} -> 2; keras {9, 3, 4} -> 4 (medians of per-process medians: 4.75, 6.25).
+    assert r["lstm"]["rates"] == {"unrolled": 2.0, "keras": 4.0}
+    assert r["lstm"]["path"] == "keras" and r["cnn_rate"] == 20.0 and r["processes"] == 2
+    assert r["lstm"]["max_difference"] == {"unrolled": 3e-8, "keras": 3e-8}
+
+
 def test_ratios_against_the_fastest_pytorch(part):
     ratios = part("summary").ratios
     out = ratios("lstm", _summary({**MEDIANS, "torch@32": 250.0, "torch@64": 800.0}), [32, 64])
