@@ -20,71 +20,26 @@ two ways.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import resource
-import statistics
-import subprocess
 import sys
 
-NETWORKS = ("CNN", "LSTM")
-WAYS = {"put back": True, "left pinned": False}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import fresh_fits
+
+#: A process's choice, read in the fresh process that fits (see ``fresh_fits``).
+_PINNED = "MNIST_ESTIMATORS_BENCH_LEAVE_PINNED"
 
 
-def one_fit(net: str, unpin: bool, n: int) -> dict:
-    """One network's fit in this process; its second epoch's images/s and page faults."""
-    from mnist_estimators import load_mnist
-    from mnist_estimators._keras.runtime import BACKEND, configure_threads
-    from mnist_estimators.estimators import MODELS
-    from mnist_estimators.estimators.registry import REFERENCE_MODELS
+def _setup() -> None:
+    from mnist_estimators._keras.runtime import BACKEND
 
-    if BACKEND.name != "tensorflow":
-        raise SystemExit("The generator op is TensorFlow's: run this with the TensorFlow backend.")
-    configure_threads(1)
-    make = {MODELS[m].label: MODELS[m].make_pipeline for m in REFERENCE_MODELS}[net]
-    BACKEND.unpins_mmap_threshold = unpin
-    X, y = load_mnist("train", return_X_y=True, n_samples=n, random_state=0)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    est = make(epochs=2, random_state=0).fit(X, y)
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-    return {"rate": n / est[-1].history_["epoch_time"][-1], "faults": faults}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=32000, help="training images (default 32,000)")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
-    parser.add_argument("--one-fit", nargs=2, metavar=("NETWORK", "WAY"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one_fit:
-        net, way = args.one_fit
-        print(json.dumps(one_fit(net, WAYS[way], args.n)))
-        return
-    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset: TensorFlow's default)")
-    print(f"TF_ENABLE_ONEDNN_OPTS={onednn}; Python {sys.version.split()[0]}", flush=True)
-    rows: dict = {}
-    for r in range(args.rounds):
-        for net in NETWORKS:
-            for way in WAYS:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--n", str(args.n), "--one-fit", net, way],
-                    capture_output=True, text=True, check=True,
-                )  # fmt: skip
-                row = json.loads(out.stdout.strip().splitlines()[-1])
-                rows.setdefault((net, way), []).append(row)
-                print(f"round {r + 1}: {net}, {way}: {row['rate']:,.0f} images/s, "
-                      f"{row['faults']:,} page faults", flush=True)  # fmt: skip
-    print(f"\nMedians over {args.rounds} rounds, {args.n:,} images, 1 TensorFlow thread:")
-    for net in NETWORKS:
-        rate = {w: statistics.median(x["rate"] for x in rows[(net, w)]) for w in WAYS}
-        faults = {w: statistics.median(x["faults"] for x in rows[(net, w)]) for w in WAYS}
-        new, old = WAYS
-        print(
-            f"{net}: {rate[new]:,.0f} vs {rate[old]:,.0f} images/s ({rate[new] / rate[old]:.2f}x); "
-            f"{faults[new]:,.0f} vs {faults[old]:,.0f} page faults per fit"
-        )
+    BACKEND.unpins_mmap_threshold = os.environ.get(_PINNED) != "1"
 
 
 if __name__ == "__main__":
-    main()
+    fresh_fits.main(
+        __doc__.split("\n\n")[0],
+        __file__,
+        {"put back": {_PINNED: "0"}, "left pinned": {_PINNED: "1"}},
+        {"put back": _setup, "left pinned": _setup},
+    )

@@ -181,6 +181,10 @@ class Backend:
     package = ""
     #: Largest ``steps_per_execution`` the backend's trainer accepts (None: no limit).
     max_steps_per_execution: int | None = None
+    #: Whether training batches come through this package's own slicing
+    #: (:class:`~mnist_estimators._keras.data.SeededArrays`), so that it can transform
+    #: each one; PyTorch's trainer slices through Keras' own ``DataLoader``.
+    slices_batches_itself = True
     #: The LSTM layer that is fastest on this backend's CPU: "unrolled"
     #: (:class:`~mnist_estimators.CPUUnrolledLSTM`), "fused"
     #: (:class:`~mnist_estimators.FusedLSTM`) or "keras" (``keras.layers.LSTM``).
@@ -526,6 +530,7 @@ class TorchBackend(Backend):
     name = "torch"
     package = "torch"
     max_steps_per_execution = 1
+    slices_batches_itself = False
     fast_cpu_lstm = "fused"
 
     def configure_worker(self, threads, gpu_share=None) -> bool:

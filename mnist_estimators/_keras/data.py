@@ -48,6 +48,13 @@ class SeededArrays(_ArrayDataAdapter):
     seed : int or None
         Seed of the generator the NumPy iterator draws each epoch's permutation
         from; None draws from fresh entropy (not from NumPy's global generator).
+    transform : callable, default=None
+        Applied to each batch of ``x`` as it is sliced (an
+        :class:`~mnist_estimators.estimators.ImagePipeline` scales its pixels so, batch
+        by batch, instead of a float32 copy of every image). It must be elementwise,
+        so that a batch comes out exactly as the whole array's transform would give it,
+        and return float32. PyTorch's loader slices the arrays itself: there ``x`` is
+        transformed whole when the adapter is made.
 
     Examples
     --------
@@ -68,9 +75,13 @@ class SeededArrays(_ArrayDataAdapter):
         batch_size: int,
         seed: int | None,
         shuffle: bool = True,
+        transform=None,
     ):
+        if transform is not None and not BACKEND.slices_batches_itself:
+            x, transform = transform(x), None
         super().__init__(x, y, sample_weight=sample_weight, batch_size=batch_size, shuffle=shuffle)
         self._seeded = (len(x), int(batch_size), np.random.RandomState(seed), shuffle)
+        self._transform = transform
 
     def _epoch_indices(self):
         """Each batch's indices for one epoch: one permutation drawn, then sliced."""
@@ -83,11 +94,18 @@ class SeededArrays(_ArrayDataAdapter):
         # Keras' own iterator draws one permutation per epoch, then slices it batch by
         # batch; the same, from this adapter's generator.
         for indices in self._epoch_indices():
-            yield tree.map_structure(
+            batch = tree.map_structure(
                 lambda sliceable, i=indices: slice_and_convert_fn(sliceable, i),
                 inputs,
                 none_is_leaf=False,
             )
+            yield self._transformed(batch)
+
+    def _transformed(self, batch: tuple) -> tuple:
+        """``batch`` (x, y[, sample_weight]) with ``transform`` applied to its x."""
+        if self._transform is None:
+            return batch
+        return (self._transform(batch[0]), *batch[1:])
 
     def get_tf_dataset(self):
         """TensorFlow's data: each epoch's batches sliced from the NumPy arrays as they go.
@@ -106,8 +124,13 @@ class SeededArrays(_ArrayDataAdapter):
         tasks on 12,000 images grew to 1,455 MB instead of 1,200 (measured).
         """
         if not TF_BATCHES_FROM_ARRAYS:
+            if self._transform is not None:
+                raise ValueError("A per-batch transform needs TF_BATCHES_FROM_ARRAYS.")
             return super().get_tf_dataset()
-        return BACKEND.dataset_of_batches(_batches_while_alive(weakref.ref(self)), self._inputs)
+        x, *rest = self._inputs
+        if self._transform is not None:  # the signature of what a batch comes out as
+            x = np.empty((0, *x.shape[1:]), dtype=np.float32)
+        return BACKEND.dataset_of_batches(_batches_while_alive(weakref.ref(self)), (x, *rest))
 
 
 def _batches_while_alive(adapter_ref: weakref.ref):
@@ -136,7 +159,7 @@ def _batches_while_alive(adapter_ref: weakref.ref):
             adapter = adapter_ref()
             if adapter is None:
                 return
-            batch = tuple(a[indices] for a in adapter._inputs)
+            batch = adapter._transformed(tuple(a[indices] for a in adapter._inputs))
             del adapter
             yield batch
 

@@ -24,11 +24,13 @@ classifier (see :mod:`mnist_estimators.estimators._compat`) that
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
 import string
 import warnings
+from collections.abc import Iterator
 from numbers import Integral, Real
 
 import numpy as np
@@ -442,13 +444,33 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             self.fit_time_ = getattr(self, "fit_time_", 0.0) + _clock.now() - start
         return self
 
+    @contextlib.contextmanager
+    def _scaling_batches_by(self, scaler) -> Iterator[KerasImageClassifier]:
+        """Within it, ``fit`` takes images unscaled and scales each batch by ``scaler``.
+
+        For :class:`~mnist_estimators.estimators.ImagePipeline`, whose
+        :class:`~mnist_estimators.PixelScaler` then passes the images through unscaled
+        (``PixelScaler._scaling_deferred``): the network reads them batch by batch,
+        each scaled by the scaler's own arithmetic (``PixelScaler._scale``), so it
+        trains on the same numbers without a float32 copy of every image.
+        """
+        self._batch_scaler = scaler
+        try:
+            yield self
+        finally:
+            del self._batch_scaler
+
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         """scikeras' validation hook, done with scikit-learn's ``validate_data``.
 
-        Returns X in the network's layout and y as scikeras expects it.
+        Returns X in the network's layout and y as scikeras expects it (X of any
+        numeric dtype, unconverted, while its batches are scaled as they are read).
         """
         if X is not None:
-            X, sample_shape = check_images(self, X, reset=reset)
+            if hasattr(self, "_batch_scaler"):
+                X, sample_shape = check_images(self, X, reset=reset, dtype="numeric")
+            else:
+                X, sample_shape = check_images(self, X, reset=reset)
             if reset:
                 self.image_shape_ = (
                     image_shape_from_sample(sample_shape)
@@ -573,25 +595,32 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         if kwargs:
             raise TypeError(f"Unexpected fit arguments: {sorted(kwargs)}.")
         callbacks: list = [EpochTimer()]
-        val = None
+        # From an ImagePipeline that scales batch by batch: the scaler's arithmetic.
+        scaler = getattr(self, "_batch_scaler", None)
+        transform = None if scaler is None else scaler._scale
+        val, val_transform = None, None
         if validation_data is not None:
             if self.validation_fraction:
                 raise ValueError(
                     "Pass either validation_data to fit or validation_fraction > 0, not both."
                 )
-            if hasattr(validation_data, "resolve"):  # from an ImagePipeline: now transformed
-                validation_data = validation_data.resolve()
+            if hasattr(validation_data, "resolve"):  # from an ImagePipeline: transformed now,
+                validation_data = validation_data.resolve(raw=transform is not None)
+                val_transform = transform  # or batch by batch as the training images
             try:
                 X_val, y_val = validation_data
             except (TypeError, ValueError):
                 raise ValueError("validation_data must be a tuple (X_val, y_val).") from None
             X_val, y_val = self._validate_data(X_val, y_val)
-            _warn_if_unscaled(X, X_val)
+            if transform is None:
+                _warn_if_unscaled(X, X_val)
             val = (X_val, self.target_encoder_.transform(y_val))
         elif self.validation_fraction:
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)
+            val_transform = transform
         if self.standardize and (not warm_start or initial_epoch == 0):
-            self.model_.get_layer("standardize").adapt(X)
+            # Its statistics from the scaled images, whole: a copy only while it adapts.
+            self.model_.get_layer("standardize").adapt(X if transform is None else transform(X))
         if self.lr_schedule == "cosine" and not partial:
             # Not in partial_fit: it cannot know how many calls follow. The schedule runs
             # inside the optimizer, on its step counter, from the step this fit starts at
@@ -611,7 +640,12 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             )
         # Shuffled by the fit's own generator, never NumPy's global one (see .data).
         data = SeededArrays(
-            X, y, sample_weight, batch_size=self.batch_size_, seed=self._random_state
+            X,
+            y,
+            sample_weight,
+            batch_size=self.batch_size_,
+            seed=self._random_state,
+            transform=transform,
         )
         with seeded(self._random_state):
             hist = self.model_.fit(
@@ -621,7 +655,13 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                 # Sliced batch by batch too, in order: no second copy of the data.
                 validation_data=None
                 if val is None
-                else SeededArrays(*val, batch_size=self.batch_size_, seed=None, shuffle=False),
+                else SeededArrays(
+                    *val,
+                    batch_size=self.batch_size_,
+                    seed=None,
+                    shuffle=False,
+                    transform=val_transform,
+                ),
                 callbacks=callbacks,
                 verbose=self.verbose,
             )

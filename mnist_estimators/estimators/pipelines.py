@@ -37,7 +37,11 @@ class _ThroughSteps:
     def __init__(self, pipeline: Pipeline, X_val, y_val):
         self.pipeline, self.X_val, self.y_val = pipeline, X_val, y_val
 
-    def resolve(self):
+    def resolve(self, *, raw: bool = False):
+        """``(X_val, y_val)``, ``X_val`` transformed, or as given when ``raw`` (for a
+        network that scales its batches itself)."""
+        if raw:
+            return self.X_val, self.y_val
         return self.pipeline[:-1].transform(self.X_val), self.y_val
 
 
@@ -54,7 +58,31 @@ class ImagePipeline(Pipeline):
     With metadata routing on (``sklearn.set_config(enable_metadata_routing=True)``),
     request it as for any routed parameter, ``pipe[-1].set_fit_request(validation_data=True)``,
     and pass ``validation_data=(X_val, y_val)``.
+
+    A pipeline of a :class:`PixelScaler` and one of the package's networks, as the
+    ``make_*_pipeline`` functions build it, scales the training images batch by batch
+    as the network reads them, instead of making a float32 copy of every image first
+    (four times the memory of 8-bit pixels: 150 MB for 48,000 MNIST images). The
+    batches are the very numbers the copy would hold, so the fit is the same, bit for
+    bit. The pipeline then holds what any Pipeline holds: its steps, fitted.
     """
+
+    def _scaled_per_batch(self):
+        """``(scaler, network)`` when this pipeline's network can scale its own batches.
+
+        Only a pipeline of exactly a PixelScaler and a network of this package, without
+        ``memory`` (which would fit a clone of the scaler) or a pandas/polars output of
+        the scaler; None otherwise.
+        """
+        if len(self.steps) != 2 or self.memory is not None:
+            return None
+        scaler, network = self.steps[0][1], self.steps[1][1]
+        if type(scaler) is not PixelScaler or not hasattr(network, "_scaling_batches_by"):
+            return None
+        output = getattr(scaler, "_sklearn_output_config", {}).get("transform", "default")
+        if output != "default" or get_config().get("transform_output", "default") != "default":
+            return None
+        return scaler, network
 
     def fit(self, X, y=None, **params):
         key = f"{self.steps[-1][0]}__validation_data"
@@ -69,7 +97,12 @@ class ImagePipeline(Pipeline):
             # without it, by "<step>__<name>".
             routed = get_config().get("enable_metadata_routing", False)
             params["validation_data" if routed else key] = _ThroughSteps(self, X_val, y_val)
-        return super().fit(X, y, **params)
+        per_batch = self._scaled_per_batch()
+        if per_batch is None:
+            return super().fit(X, y, **params)
+        scaler, network = per_batch
+        with scaler._scaling_deferred(), network._scaling_batches_by(scaler):
+            return super().fit(X, y, **params)
 
 
 def _image_pipeline(classifier, max_value: float) -> ImagePipeline:

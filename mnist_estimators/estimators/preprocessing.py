@@ -6,7 +6,8 @@ free of TensorFlow, so they import fast.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from numbers import Real
 
 import numpy as np
@@ -96,14 +97,62 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self, X, reset=False, dtype="numeric", ensure_all_finite=False
         )
         self._check_range(X)
+        out = self._scale(X)
+        if sample_shape is not None:
+            out = out.reshape((out.shape[0], *sample_shape))
+        return out
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        """The arithmetic of :meth:`transform`, elementwise, on an array of any shape.
+
+        A slice of ``X`` comes out exactly as the same slice of ``X`` scaled whole, which
+        is what lets a network in an ImagePipeline scale its batches one at a time
+        (:meth:`_scaling_deferred`).
+        """
         out = aligned_empty(X.shape, np.float32)  # TensorFlow takes it in one copy
         out[...] = X
         if self.clip:
             np.clip(out, 0.0, self.max_value, out=out)
         out *= np.float32(1.0 / self.max_value)
-        if sample_shape is not None:
-            out = out.reshape((out.shape[0], *sample_shape))
         return out
+
+    @contextlib.contextmanager
+    def _scaling_deferred(self) -> Iterator[PixelScaler]:
+        """Within it, ``fit_transform`` fits and returns ``X`` checked but unscaled.
+
+        For :class:`~mnist_estimators.estimators.ImagePipeline` only: the network after
+        this step then scales each training batch by :meth:`_scale` as it reads it,
+        and no float32 copy of every image exists during the fit. Outside it, and in
+        ``transform`` always, this transformer scales as documented.
+        """
+        self._deferred = True
+        try:
+            yield self
+        finally:
+            del self._deferred
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit to ``X``, then scale it (see :meth:`fit` and :meth:`transform`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, c])
+        y : None
+            Ignored.
+        **fit_params : dict
+            None are taken; here for scikit-learn's signature.
+
+        Returns
+        -------
+        X_scaled : ndarray of float32, same shape as ``X``
+        """
+        if not getattr(self, "_deferred", False):
+            return super().fit_transform(X, y, **fit_params)
+        self.fit(X, y, **fit_params)
+        X, sample_shape = check_images(
+            self, X, reset=False, dtype="numeric", ensure_all_finite=False
+        )
+        return X if sample_shape is None else X.reshape((X.shape[0], *sample_shape))
 
     def _check_range(self, X: np.ndarray) -> None:
         name = type(self).__name__
