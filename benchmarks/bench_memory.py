@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for name, peak in m["by_role"].items():
             print(f"  largest {name}: PSS {peak['pss_gb']:.2f} GB, RSS {peak['rss_gb']:.2f} GB")
-        print("  at the PSS peak: " + "; ".join(
+        print(f"  at the PSS peak, {m['peak_at_s']:.0f} s into the job's {m['seconds']:.0f} s: " + "; ".join(
             f"{r['role']} {r['pid']} PSS {r['pss_gb']:.2f} GB (USS {r['uss_gb']:.2f})"
             for r in m["at_peak"]
         ))  # fmt: skip

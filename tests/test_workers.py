@@ -169,3 +169,27 @@ def test_the_command_line_trains_beside_one_worker_with_the_same_numbers(mnist_d
         for key, values in want.get("history", {}).items():
             if key != "epoch_time":  # the one thing that differs: a clock
                 assert got["history"][key] == values, (name, key)
+
+
+def _pid_of_worker(task: int, offset: int) -> tuple[int, int]:
+    time.sleep(0.2)  # this process cannot take every task before the worker's first one
+    return task + offset, os.getpid()
+
+
+def test_workers_beside_this_process_stop_when_no_task_is_left():
+    """The command line's own process trains beside loky's workers; once every task is
+    done the workers are stopped, not left idle (each holding a TensorFlow runtime's
+    memory) while this process writes the report. A second run starts new ones."""
+    from mnist_estimators.evaluation.parallel import _beside_workers
+
+    me = psutil.Process()
+    for _ in range(2):
+        results = sorted(_beside_workers(_pid_of_worker, list(range(6)), (100,), 1))
+        assert [r[0] for r in results] == list(range(100, 106))
+        pids = {r[1] for r in results} - {os.getpid()}
+        assert len(pids) == 1  # the worker's
+        deadline = time.monotonic() + 10
+        while any(p.pid in pids for p in me.children()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # (shutdown returned; the process may not be reaped yet)
+        alive = [p for p in me.children() if p.pid in pids and p.status() != psutil.STATUS_ZOMBIE]
+        assert not alive, alive

@@ -47,6 +47,8 @@ class TreePeak:
         trains on (about 17 ms per TensorFlow process per read, measured).
     at_peak : list of dict
         The processes at the moment of the PSS peak: role, pid, PSS, RSS, USS (GB).
+    peak_at_s, seconds : float
+        When the PSS peak was read, and how long the run lasted, in seconds from its start.
     """
 
     pss_gb: float = 0.0
@@ -55,6 +57,8 @@ class TreePeak:
     samples: int = 0
     sampler_cpu_s: float = 0.0
     at_peak: list = field(default_factory=list)
+    peak_at_s: float = 0.0
+    seconds: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,7 +73,7 @@ def watch_tree(proc: subprocess.Popen, interval: float = 0.5) -> TreePeak:
     """
     root = psutil.Process(proc.pid)
     peak = TreePeak()
-    cpu_start = time.process_time()
+    cpu_start, start = time.process_time(), time.monotonic()
     while proc.poll() is None:
         rows = []
         for p in [root, *root.children(recursive=True)]:
@@ -85,6 +89,7 @@ def watch_tree(proc: subprocess.Popen, interval: float = 0.5) -> TreePeak:
         pss, rss = sum(r["pss_gb"] for r in rows), sum(r["rss_gb"] for r in rows)
         if pss > peak.pss_gb:
             peak.pss_gb, peak.at_peak = pss, rows
+            peak.peak_at_s = time.monotonic() - start
         peak.rss_gb = max(peak.rss_gb, rss)
         for r in rows:
             best = peak.by_role.setdefault(r["role"], {"pss_gb": 0.0, "rss_gb": 0.0})
@@ -92,6 +97,7 @@ def watch_tree(proc: subprocess.Popen, interval: float = 0.5) -> TreePeak:
             best["rss_gb"] = max(best["rss_gb"], r["rss_gb"])
         peak.sampler_cpu_s = time.process_time() - cpu_start
         time.sleep(interval)
+    peak.seconds = time.monotonic() - start
     return peak
 
 
