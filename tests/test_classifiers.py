@@ -7,6 +7,7 @@ import inspect
 import os
 import pickle
 import resource
+import warnings
 from numbers import Integral
 
 import keras
@@ -830,6 +831,47 @@ def test_validation_data_with_metadata_routing(make, small):
         pipe[-1].set_fit_request(validation_data=True)
         pipe.fit(X, y, validation_data=(Xt, yt))
     assert pipe[-1].history_["val_loss"] == off[-1].history_["val_loss"]
+
+
+def test_a_pipeline_that_scales_batch_by_batch_checks_and_warns_as_a_scaling_one(
+    mnist_small, monkeypatch
+):
+    """The network that scales its own batches checks validation images with the
+    scaler's own checks, warns on unscaled ones routed to it past the pipeline, and
+    gives the same network when TensorFlow's own adapter slices the arrays."""
+    from sklearn.pipeline import Pipeline
+
+    from mnist_estimators._keras import data
+
+    X, y, Xt, yt = mnist_small
+    X, y = X[:600], y[:600]
+    small_net = {"filters": 4, "dense_units": 8, "epochs": 1, "random_state": 0}
+    # Pixels above max_value: the same error as scikit-learn's Pipeline raises, which
+    # scales the validation images with the PixelScaler's transform.
+    bad = Xt.astype(np.float32)
+    bad[0, 0] = 300.0
+    with pytest.raises(ValueError, match=r"above max_value=255 \(max 300\)"):
+        make_cnn_pipeline(**small_net).fit(X, y, validation_data=(bad, yt))
+    with pytest.raises(ValueError, match=r"above max_value=255 \(max 300\)"):
+        Pipeline(make_cnn_pipeline(**small_net).steps).fit(X, y)[0].transform(bad)
+    # Validation data routed to the network under an alias reach it as given: raw
+    # pixels against batches in [0, 1] are a mistake worth a warning.
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_cnn_pipeline(**small_net)
+        pipe[-1].set_fit_request(validation_data="val")
+        with pytest.warns(UserWarning, match="validation_data look unscaled"):
+            pipe.fit(X, y, val=(Xt, yt))
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            pipe.fit(X, y, val=(Xt / np.float32(255), yt))  # scaled: no warning
+        assert not [w for w in seen if "look unscaled" in str(w.message)]
+    # Keras' own TensorFlow adapter, which slices the arrays itself (its own shuffle):
+    # the images scaled whole, the same network as scikit-learn's Pipeline gives there.
+    monkeypatch.setattr(data, "TF_BATCHES_FROM_ARRAYS", False)
+    ours = make_cnn_pipeline(**small_net).fit(X, y)
+    plain = Pipeline(make_cnn_pipeline(**small_net).steps).fit(X, y)
+    assert ours[-1].history_["loss"] == plain[-1].history_["loss"]
+    np.testing.assert_array_equal(ours.predict_proba(Xt), plain.predict_proba(Xt))
 
 
 @pytest.mark.parametrize(

@@ -176,6 +176,54 @@ def _pid_of_worker(task: int, offset: int) -> tuple[int, int]:
     return task + offset, os.getpid()
 
 
+def _fails_on_one_side(task: int, parent: int, failing: str, pid_file: str) -> int:
+    """In a worker: write its PID, then fail or outlast the test; here: the other."""
+    if os.getpid() != parent:
+        with open(pid_file, "w") as f:
+            f.write(str(os.getpid()))
+        if failing == "worker":
+            raise ValueError("a task failed in the worker")
+        time.sleep(120)
+        return task
+    if failing == "worker":
+        time.sleep(0.2)
+        return task
+    deadline = time.monotonic() + 60  # until the worker is busy with a task of its own
+    while not os.path.exists(pid_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    raise ValueError("a task failed in this process")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.parametrize("failing", ["worker", "here"])
+def test_a_failed_run_beside_workers_stops_them_at_once(failing, tmp_path):
+    """A task that fails, in a worker or in this process, ends the run with its error,
+    and the workers are killed with it, not left training (or idle) after it."""
+    from mnist_estimators.evaluation.parallel import _beside_workers
+
+    pid_file = str(tmp_path / "worker.pid")
+    with pytest.raises(
+        ValueError,
+        match=f"a task failed in {'the worker' if failing == 'worker' else 'this process'}",
+    ):
+        list(
+            _beside_workers(
+                _fails_on_one_side, list(range(500)), (os.getpid(), failing, pid_file), 1
+            )
+        )
+    pid = int(open(pid_file).read())
+    deadline = time.monotonic() + 20
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid), f"worker {pid} still runs 20 s after the run failed"
+
+
 def test_workers_beside_this_process_stop_when_no_task_is_left():
     """The command line's own process trains beside loky's workers; once every task is
     done the workers are stopped, not left idle (each holding a TensorFlow runtime's

@@ -219,12 +219,20 @@ def _anonymous_config(model: keras.Model) -> str:
     return text
 
 
-def _warn_if_unscaled(X, X_val) -> None:
-    """Warn when training data are in [0, 1] but validation data are raw pixels."""
-    if X.size and X_val.size and float(np.max(X)) <= 1.0 + 1e-6 and float(np.max(X_val)) > 2.0:
+def _warn_if_unscaled(X, X_val, *, scaled_by=None) -> None:
+    """Warn when training data are in [0, 1] but validation data are raw pixels.
+
+    With ``scaled_by`` (the PixelScaler whose arithmetic scales each training batch as
+    the network reads it), the training data the network sees are in [0, 1] whatever
+    ``X`` holds.
+    """
+    if not (X.size and X_val.size):
+        return
+    seen = 1.0 if scaled_by is not None else float(np.max(X))
+    if seen <= 1.0 + 1e-6 and float(np.max(X_val)) > 2.0:
         warnings.warn(
             f"validation_data look unscaled (largest value {float(np.max(X_val)):g}, against "
-            f"{float(np.max(X)):g} in the training data the network sees): a plain Pipeline "
+            f"{seen:g} in the training data the network sees): a plain Pipeline "
             "passes them to the network untransformed. Use make_cnn_pipeline / "
             "make_lstm_pipeline (an ImagePipeline), which send validation data through the "
             "pipeline's transformers, or transform them yourself.",
@@ -605,15 +613,15 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                     "Pass either validation_data to fit or validation_fraction > 0, not both."
                 )
             if hasattr(validation_data, "resolve"):  # from an ImagePipeline: transformed now,
-                validation_data = validation_data.resolve(raw=transform is not None)
+                validation_data = validation_data.resolve(unscaled_by=scaler)
                 val_transform = transform  # or batch by batch as the training images
             try:
                 X_val, y_val = validation_data
             except (TypeError, ValueError):
                 raise ValueError("validation_data must be a tuple (X_val, y_val).") from None
             X_val, y_val = self._validate_data(X_val, y_val)
-            if transform is None:
-                _warn_if_unscaled(X, X_val)
+            if val_transform is None:
+                _warn_if_unscaled(X, X_val, scaled_by=scaler)
             val = (X_val, self.target_encoder_.transform(y_val))
         elif self.validation_fraction:
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)

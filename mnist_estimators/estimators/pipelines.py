@@ -37,11 +37,15 @@ class _ThroughSteps:
     def __init__(self, pipeline: Pipeline, X_val, y_val):
         self.pipeline, self.X_val, self.y_val = pipeline, X_val, y_val
 
-    def resolve(self, *, raw: bool = False):
-        """``(X_val, y_val)``, ``X_val`` transformed, or as given when ``raw`` (for a
-        network that scales its batches itself)."""
-        if raw:
-            return self.X_val, self.y_val
+    def resolve(self, *, unscaled_by: PixelScaler | None = None):
+        """``(X_val, y_val)``, ``X_val`` transformed by the pipeline's fitted steps.
+
+        With ``unscaled_by`` (the pipeline's PixelScaler, for a network that scales its
+        batches itself), ``X_val`` is checked by that scaler as its ``transform`` checks
+        data, and left unscaled.
+        """
+        if unscaled_by is not None:
+            return unscaled_by._unscaled(self.X_val), self.y_val
         return self.pipeline[:-1].transform(self.X_val), self.y_val
 
 

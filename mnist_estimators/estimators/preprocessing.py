@@ -93,14 +93,17 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_scaled : ndarray of float32, same shape as ``X``
         """
         check_is_fitted(self)
+        return self._scale(self._unscaled(X))
+
+    def _unscaled(self, X) -> np.ndarray:
+        """``X`` checked as :meth:`transform` checks it (layout, range), in the shape
+        ``transform`` returns, but not scaled: what a network that scales its batches
+        itself (:meth:`_scaling_deferred`) reads."""
         X, sample_shape = check_images(
             self, X, reset=False, dtype="numeric", ensure_all_finite=False
         )
         self._check_range(X)
-        out = self._scale(X)
-        if sample_shape is not None:
-            out = out.reshape((out.shape[0], *sample_shape))
-        return out
+        return X if sample_shape is None else X.reshape((X.shape[0], *sample_shape))
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         """The arithmetic of :meth:`transform`, elementwise, on an array of any shape.
@@ -148,11 +151,7 @@ class PixelScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         if not getattr(self, "_deferred", False):
             return super().fit_transform(X, y, **fit_params)
-        self.fit(X, y, **fit_params)
-        X, sample_shape = check_images(
-            self, X, reset=False, dtype="numeric", ensure_all_finite=False
-        )
-        return X if sample_shape is None else X.reshape((X.shape[0], *sample_shape))
+        return self.fit(X, y, **fit_params)._unscaled(X)
 
     def _check_range(self, X: np.ndarray) -> None:
         name = type(self).__name__

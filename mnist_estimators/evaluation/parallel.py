@@ -413,14 +413,17 @@ def _beside_workers(task_func, tasks: list, shared: tuple, workers: int) -> Iter
     filters = list(warnings.filters)
     pending = iter(tasks)
     lock = threading.Lock()
+    stopped = threading.Event()  # the caller has stopped reading: start no more tasks
     results: queue.Queue = queue.Queue()
 
     def next_task():
         with lock:
-            return next(pending, None)
+            return None if stopped.is_set() else next(pending, None)
 
     def in_workers() -> None:
         # loky's executor itself: joblib runs n_jobs=1 in the calling process.
+        executor = None
+        abandoned = False  # a task failed, or the caller stopped reading
         try:
             with config_context(**config):
                 executor = get_reusable_executor(
@@ -433,13 +436,21 @@ def _beside_workers(task_func, tasks: list, shared: tuple, workers: int) -> Iter
                         running.add(executor.submit(wrapped, task, *shared))
                     if not running:
                         break
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    done, running = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
                     for future in done:
                         results.put((True, future.result()))
-                executor.shutdown(wait=True)
+                    if stopped.is_set():
+                        abandoned = True
+                        break
         except BaseException as exc:  # handed to the caller's thread
+            abandoned = True
             results.put((False, exc))
-        results.put(None)
+        finally:
+            # The workers stop before the caller hears that this thread is done; when
+            # the run is abandoned, at once, with their tasks unfinished.
+            if executor is not None:
+                executor.shutdown(wait=True, kill_workers=abandoned)
+            results.put(None)
 
     def here() -> None:
         try:
@@ -455,15 +466,18 @@ def _beside_workers(task_func, tasks: list, shared: tuple, workers: int) -> Iter
             target=target, name=f"mnist-estimators-{target.__name__}", daemon=True
         ).start()
     running = 2
-    while running:
-        item = results.get()
-        if item is None:
-            running -= 1
-            continue
-        ok, value = item
-        if not ok:
-            raise value
-        yield value
+    try:
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+                continue
+            ok, value = item
+            if not ok:
+                raise value
+            yield value
+    finally:
+        stopped.set()
 
 
 def run_with_threads(func: Callable, tasks: list, shared: tuple, *, threads: int) -> Iterator:
