@@ -16,6 +16,12 @@ the reference notebook's training (both networks once, plain Keras) in this proc
 and prints the peak PSS summed over the processes (shared pages counted once), RSS
 beside it, the peaks by role, the processes at the peak, and the wall-time ratio to the
 reference. ``--json`` keeps everything with the machine's description.
+
+Run it where the README's command installs (``pip install -e ".[plot]"`` and psutil), not
+in a venv with PyTorch's CUDA build (the ``bench`` extra pulls it in where pip finds no
+CPU build): TensorFlow then finds NVIDIA's libraries and loads them, even with no GPU.
+On the AVX2 machine on 2026-12-04 a process set up as a worker held 1,487 MB RSS once
+TensorFlow had started there, against 868 MB without them.
 """
 
 from __future__ import annotations
@@ -72,7 +78,13 @@ def budget() -> dict:
     """One worker's memory, stage by stage (see the module docstring)."""
     stages = _Stages()
     stages.mark("Python, NumPy, pandas, scikit-learn")
+    from mnist_estimators.cli import _choose_onednn
+
+    _choose_onednn()  # oneDNN as the command line sets it for its workers: before TensorFlow
+    from mnist_estimators._environment import tensorflow_onednn
     from mnist_estimators.evaluation.parallel import configure_tensorflow_threads
+
+    print(f"  TensorFlow: {tensorflow_onednn()}")
 
     configure_tensorflow_threads(1)
     from sklearn.model_selection import StratifiedKFold
@@ -108,7 +120,7 @@ def budget() -> dict:
             f"{k} {kinds.get(k, 0):.0f} MB" for k in ("Rss", "Pss", "Anonymous", "Pss_File")
         )
     )
-    return {"stages": stages.rows, "smaps_rollup_mb": kinds}
+    return {"stages": stages.rows, "smaps_rollup_mb": kinds, "onednn": tensorflow_onednn()}
 
 
 def main(argv: list[str] | None = None) -> int:
