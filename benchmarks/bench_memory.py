@@ -18,10 +18,10 @@ beside it, the peaks by role, the processes at the peak, and the wall-time ratio
 reference. ``--json`` keeps everything with the machine's description.
 
 Run it where the README's command installs (``pip install -e ".[plot]"`` and psutil), not
-in a venv with PyTorch's CUDA build (the ``bench`` extra pulls it in where pip finds no
-CPU build): TensorFlow then finds NVIDIA's libraries and loads them, even with no GPU.
-On the AVX2 machine on 2026-12-04 a process set up as a worker held 1,487 MB RSS once
-TensorFlow had started there, against 868 MB without them.
+in a venv with PyTorch (the ``bench`` extra): skops, which the package imports, imports
+every scikit-learn module and through them PyTorch and JAX. On the AVX2 machine on
+2026-12-04 a process set up as a worker held 1,487 MB RSS once TensorFlow had started
+there, against 868 MB in the README's venv.
 """
 
 from __future__ import annotations
