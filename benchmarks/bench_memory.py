@@ -18,10 +18,9 @@ beside it, the peaks by role, the processes at the peak, and the wall-time ratio
 reference. ``--json`` keeps everything with the machine's description.
 
 Run it where the README's command installs (``pip install -e ".[plot]"`` and psutil), not
-in a venv with PyTorch (the ``bench`` extra): skops, which the package imports, imports
-every scikit-learn module and through them PyTorch and JAX. On the AVX2 machine on
-2026-12-04 a process set up as a worker held 1,487 MB RSS once TensorFlow had started
-there, against 868 MB in the README's venv.
+in a venv with PyTorch and JAX (the ``bench`` extra): TensorFlow imports JAX where it is
+installed (``tensorflow.lite``), about 0.1 GB per process, and until 2026-12-04 the
+package imported skops at once, which imports PyTorch too (0.6 GB per process then).
 """
 
 from __future__ import annotations

@@ -134,6 +134,28 @@ def test_the_command_line_and_the_training_defaults_load_without_tensorflow():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_a_comparison_imports_skops_only_to_save(tmp_path):
+    # skops.io lists every scikit-learn estimator on import, which imports every
+    # scikit-learn module and through them PyTorch: 0.6 GB per process where installed
+    code = (
+        "import sys\n"
+        "import mnist_estimators.cli, mnist_estimators.evaluation.compare\n"
+        "import mnist_estimators.evaluation.folds, mnist_estimators.evaluation.parallel\n"
+        "from mnist_estimators._keras.runtime import BACKEND, start\n"
+        "from mnist_estimators.estimators import saving\n"
+        "start()\n"
+        "assert 'skops.io' not in sys.modules, 'skops.io imported'\n"
+        "assert BACKEND.name == 'torch' or 'torch' not in sys.modules, 'torch imported'\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "est = LogisticRegression().fit([[0.0], [1.0]], [0, 1])\n"
+        "saving.save(est, sys.argv[1])\n"
+        "assert (saving.load(sys.argv[1]).coef_ == est.coef_).all()\n"
+    )
+    out = tmp_path / "logreg.mnist.zip"
+    proc = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_the_training_defaults_table_is_what_the_classes_take():
     from mnist_estimators import CNNClassifier, LSTMClassifier
     from mnist_estimators.estimators import TRAINING_DEFAULTS
