@@ -11,7 +11,7 @@ evaluated every epoch) and the CNN's refit on 60,000. It prints this process's m
 memory at the end (``/proc/self/smaps_rollup``): the per-process budget.
 
 ``--main-job`` runs the README's main job (``mnist-estimators compare --dataset mnist``)
-in a child process, sampling its whole process tree every 0.5 s, between two runs of
+in a child process, sampling its whole process tree every 2 s, between two runs of
 the reference notebook's training (both networks once, plain Keras) in this process,
 and prints the peak PSS summed over the processes (shared pages counted once), RSS
 beside it, the peaks by role, the processes at the peak, and the wall-time ratio to the

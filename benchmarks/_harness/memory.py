@@ -64,12 +64,15 @@ class TreePeak:
         return asdict(self)
 
 
-def watch_tree(proc: subprocess.Popen, interval: float = 0.5) -> TreePeak:
+def watch_tree(proc: subprocess.Popen, interval: float = 2.0) -> TreePeak:
     """Sample the tree of ``proc`` every ``interval`` seconds until it exits (waits for it).
 
     A process's PSS needs its page tables walked, about 17 ms of CPU for a TensorFlow
-    process (AVX-512 machine, 2026-12-04): at 0.25 s, the reads took about a tenth of a
-    core from the run they measured; ``sampler_cpu_s`` says what they took.
+    process (AVX-512 machine, 2026-12-04) and 23 ms on the AVX2 machine: at 0.5 s the
+    reads took 93 CPU s from the 997 s main job they measured (AVX2 machine,
+    2026-12-04), so the default is 2 s. A peak shorter than that can be missed: the main
+    job's peaks are read while both processes train, a plateau of minutes.
+    ``sampler_cpu_s`` says what the reads took.
     """
     root = psutil.Process(proc.pid)
     peak = TreePeak()

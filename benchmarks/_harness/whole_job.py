@@ -57,7 +57,7 @@ def whole_job(
     -------
     dict
         ``n_jobs``, ``compare_seconds``, ``peak_pss_gb`` and ``peak_rss_gb`` (the
-        tree summed, sampled every 0.25 s), ``peak_rss_one_process_gb``,
+        tree summed, sampled every 2 s), ``peak_rss_one_process_gb``,
         ``memory`` (the peaks by role and the processes at the PSS peak:
         :class:`.memory.TreePeak`), ``reference_runs_seconds`` (both baselines),
         ``reference_both_once_seconds`` (the faster), ``ratio`` (compare over it) and
