@@ -5,7 +5,7 @@
 One lever of the memory budget (docs/explanation/performance.md): on TensorFlow, Keras
 turns the training arrays into whole-array tensors (a float32 copy of all the images)
 before its first batch; the package's fits instead slice each batch from the NumPy
-arrays (``mnist_estimators._keras.data.TF_BATCHES_FROM_ARRAYS``, on by default). This
+arrays (``BACKEND.slices_batches_itself``, True by default; False gives Keras' way). This
 script fits each network at its default batch on 48,000 images (a CV fold of the main
 job), 2 epochs, in one TensorFlow thread as a comparison's worker does, with each way
 in turn, interleaved over rounds. It prints the second epoch's training images/s (no
@@ -25,9 +25,8 @@ import time
 import psutil
 
 from mnist_estimators import load_mnist
-from mnist_estimators._keras import data as keras_data
 from mnist_estimators._keras.reuse import package_loop
-from mnist_estimators._keras.runtime import configure_threads
+from mnist_estimators._keras.runtime import BACKEND, configure_threads
 from mnist_estimators.estimators import MODELS
 from mnist_estimators.estimators.registry import REFERENCE_MODELS
 
@@ -69,7 +68,7 @@ def main() -> None:
     for r in range(args.rounds):
         for net, make in MAKERS.items():
             for way, from_arrays in WAYS.items():
-                keras_data.TF_BATCHES_FROM_ARRAYS = from_arrays
+                BACKEND.slices_batches_itself = from_arrays
                 base = peak.reset()
                 with package_loop():
                     est = make(epochs=2, random_state=0).fit(X, y)
@@ -79,7 +78,7 @@ def main() -> None:
                 print(f"round {r + 1}: {net}, {way}: {rate:,.0f} images/s, peak +{extra:,.0f} MB",
                       flush=True)  # fmt: skip
                 del est
-    keras_data.TF_BATCHES_FROM_ARRAYS = True
+    BACKEND.slices_batches_itself = True
     print(f"\nMedians over {args.rounds} rounds, {args.n:,} images, 1 TensorFlow thread:")
     for net in MAKERS:
         rate = {w: statistics.median(x[0] for x in rows[(net, w)]) for w in WAYS}

@@ -841,8 +841,6 @@ def test_a_pipeline_that_scales_batch_by_batch_checks_and_warns_as_a_scaling_one
     gives the same network when TensorFlow's own adapter slices the arrays."""
     from sklearn.pipeline import Pipeline
 
-    from mnist_estimators._keras import data
-
     X, y, Xt, yt = mnist_small
     X, y = X[:600], y[:600]
     small_net = {"filters": 4, "dense_units": 8, "epochs": 1, "random_state": 0}
@@ -865,9 +863,9 @@ def test_a_pipeline_that_scales_batch_by_batch_checks_and_warns_as_a_scaling_one
             warnings.simplefilter("always")
             pipe.fit(X, y, val=(Xt / np.float32(255), yt))  # scaled: no warning
         assert not [w for w in seen if "look unscaled" in str(w.message)]
-    # Keras' own TensorFlow adapter, which slices the arrays itself (its own shuffle):
+    # Where Keras slices the arrays itself (its own TensorFlow adapter, PyTorch's loader):
     # the images scaled whole, the same network as scikit-learn's Pipeline gives there.
-    monkeypatch.setattr(data, "TF_BATCHES_FROM_ARRAYS", False)
+    monkeypatch.setattr(BACKEND, "slices_batches_itself", False)
     ours = make_cnn_pipeline(**small_net).fit(X, y)
     plain = Pipeline(make_cnn_pipeline(**small_net).steps).fit(X, y)
     assert ours[-1].history_["loss"] == plain[-1].history_["loss"]

@@ -22,8 +22,6 @@ from .. import _internals as internals
 from .runtime import BACKEND, keras
 
 tree = keras.tree
-#: TensorFlow reads its batches from the NumPy arrays (see ``SeededArrays.get_tf_dataset``).
-TF_BATCHES_FROM_ARRAYS = True
 
 __all__ = ["SeededArrays"]
 
@@ -54,8 +52,9 @@ class SeededArrays(_ArrayDataAdapter):
         by batch, instead of a float32 copy of every image). It must be elementwise,
         so that a batch comes out exactly as the whole array's transform would give it,
         and return float32. Where Keras slices the arrays itself (PyTorch's
-        ``DataLoader``; TensorFlow's own adapter when :data:`TF_BATCHES_FROM_ARRAYS` is
-        False), ``x`` is transformed whole when the adapter is made.
+        ``DataLoader``; TensorFlow's own adapter where its backend's
+        ``slices_batches_itself`` is set False), ``x`` is transformed whole when the
+        adapter is made.
 
     Examples
     --------
@@ -78,7 +77,7 @@ class SeededArrays(_ArrayDataAdapter):
         shuffle: bool = True,
         transform=None,
     ):
-        if transform is not None and not _slices_batches_here():
+        if transform is not None and not BACKEND.slices_batches_itself:
             x, transform = transform(x), None
         super().__init__(x, y, sample_weight=sample_weight, batch_size=batch_size, shuffle=shuffle)
         self._seeded = (len(x), int(batch_size), np.random.RandomState(seed), shuffle)
@@ -124,20 +123,12 @@ class SeededArrays(_ArrayDataAdapter):
         arrays alive, and a process of one TensorFlow thread running five fold-runner
         tasks on 12,000 images grew to 1,455 MB instead of 1,200 (measured).
         """
-        if not TF_BATCHES_FROM_ARRAYS:
+        if not BACKEND.slices_batches_itself:  # Keras' own adapter (a benchmark's baseline)
             return super().get_tf_dataset()
         x, *rest = self._inputs
         if self._transform is not None:  # the signature of what a batch comes out as
             x = np.empty((0, *x.shape[1:]), dtype=np.float32)
         return BACKEND.dataset_of_batches(_batches_while_alive(weakref.ref(self)), (x, *rest))
-
-
-def _slices_batches_here() -> bool:
-    """Whether the batches of a fit on this backend come from :class:`SeededArrays`'
-    own slicing, where a transform can be applied to each one."""
-    if BACKEND.name == "tensorflow":
-        return TF_BATCHES_FROM_ARRAYS
-    return BACKEND.slices_batches_itself
 
 
 def _batches_while_alive(adapter_ref: weakref.ref):
