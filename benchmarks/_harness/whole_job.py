@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from mnist_estimators import load_mnist
+from mnist_estimators._environment import tensorflow_onednn
 from mnist_estimators._keras.runtime import keras
 
 from .memory import watch_tree
@@ -32,6 +33,7 @@ def whole_job(
     out: str | None = None,
     models: list[str] | None = None,
     cv: int | None = None,
+    interval: float = 2.0,
 ) -> dict:
     """Wall time and peak memory of the full comparison, against the reference notebook.
 
@@ -52,16 +54,19 @@ def whole_job(
         The ``--models`` of ``compare`` (e.g. ``["all"]``); by default its own.
     cv : int, optional
         The ``--cv`` of ``compare``; by default its own (5).
+    interval : float, default=2.0
+        Seconds between reads of the tree's memory (:func:`.memory.watch_tree`).
 
     Returns
     -------
     dict
         ``n_jobs``, ``compare_seconds``, ``peak_pss_gb`` and ``peak_rss_gb`` (the
-        tree summed, sampled every 2 s), ``peak_rss_one_process_gb``,
+        tree summed, sampled every ``interval``), ``peak_rss_one_process_gb``,
         ``memory`` (the peaks by role and the processes at the PSS peak:
         :class:`.memory.TreePeak`), ``reference_runs_seconds`` (both baselines),
-        ``reference_both_once_seconds`` (the faster), ``ratio`` (compare over it) and
-        ``ratio_to_slower_reference``.
+        ``reference_both_once_seconds`` (the faster), ``ratio`` (compare over it),
+        ``ratio_to_slower_reference``, ``reference_onednn`` (the reference's kernels:
+        TensorFlow's default, as the notebook ran) and ``interval_s``.
 
     Raises
     ------
@@ -83,7 +88,7 @@ def whole_job(
         command += ["--models", *models] if models else []
         command += ["--cv", str(cv)] if cv else []
         proc = subprocess.Popen([*command, "--out", folder, "--no-progress", "--n-jobs", n_jobs])
-        peak = watch_tree(proc)
+        peak = watch_tree(proc, interval)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
             raise RuntimeError(f"compare failed with exit code {proc.returncode}")
@@ -100,4 +105,6 @@ def whole_job(
         "reference_runs_seconds": references,
         "ratio": wall / reference,
         "ratio_to_slower_reference": wall / max(references),
+        "reference_onednn": tensorflow_onednn(),  # as TensorFlow started here: its default
+        "interval_s": interval,
     }
