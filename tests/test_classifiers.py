@@ -833,6 +833,46 @@ def test_validation_data_with_metadata_routing(make, small):
     assert pipe[-1].history_["val_loss"] == off[-1].history_["val_loss"]
 
 
+def test_standardize_learns_its_statistics_batch_by_batch_without_a_copy(mnist_dir):
+    """The LSTM's standardisation reads the scaled images a batch at a time: the
+    statistics of the whole scaled array, without Keras' two whole float32 copies."""
+    import tracemalloc
+
+    from mnist_estimators import load_mnist
+    from mnist_estimators._keras.layers import Standardize
+
+    X, y = load_mnist("train", return_X_y=True, data_dir=mnist_dir, n_samples=24000, random_state=0)
+    scale = PixelScaler().fit(X)._scale
+    whole = scale(X).astype(np.float64)  # what the network reads, all at once
+    expected = [whole.mean(), whole.var()]
+    del whole
+    copy_bytes = X.size * 4  # one float32 copy of the images: 75 MB
+    tracemalloc.start()
+    try:
+        ours = Standardize()
+        ours.adapt_arrays(X, scale)
+        ours_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        keras_way = Standardize()
+        keras_way.adapt(scale(X))  # Keras' adapt of the whole scaled array
+        keras_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        make_lstm_pipeline(units=4, epochs=1, random_state=0).fit(X, y)
+        fit_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    stats = [float(np.asarray(ours.adapt_mean)), float(np.asarray(ours.adapt_variance))]
+    keras_stats = [
+        float(np.asarray(keras_way.adapt_mean)),
+        float(np.asarray(keras_way.adapt_variance)),
+    ]
+    np.testing.assert_allclose(stats, expected, rtol=1e-7)  # float32's rounding: 6e-8
+    np.testing.assert_allclose(keras_stats, stats, rtol=5e-7)  # Keras' float32 sums
+    assert keras_peak > 1.5 * copy_bytes  # the measure sees the copies
+    assert ours_peak < copy_bytes / 2, ours_peak / 1e6
+    assert fit_peak < copy_bytes / 2, fit_peak / 1e6  # 152 MB with Keras' adapt
+
+
 def test_a_pipeline_that_scales_batch_by_batch_checks_and_warns_as_a_scaling_one(
     mnist_small, monkeypatch
 ):

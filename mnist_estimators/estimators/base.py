@@ -627,8 +627,8 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             X, y, sample_weight, val = self._split_validation(X, y, sample_weight)
             val_transform = transform
         if self.standardize and (not warm_start or initial_epoch == 0):
-            # Its statistics from the scaled images, whole: a copy only while it adapts.
-            self.model_.get_layer("standardize").adapt(X if transform is None else transform(X))
+            # Its statistics from the images scaled batch by batch: no copy of them all.
+            self.model_.get_layer("standardize").adapt_arrays(X, transform)
         if self.lr_schedule == "cosine" and not partial:
             # Not in partial_fit: it cannot know how many calls follow. The schedule runs
             # inside the optimizer, on its step counter, from the step this fit starts at
