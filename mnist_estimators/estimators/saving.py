@@ -362,7 +362,7 @@ def _skops_io():
     Importing it lists every scikit-learn estimator (skops' trusted types call
     ``all_estimators``), which imports every scikit-learn module, and through
     ``sklearn.externals.array_api_compat`` PyTorch and JAX where they are installed: on
-    the AVX2 machine (2026-12-04) about 0.6 GB and 5 s in each process of a comparison,
+    the AVX2 machine (2026-12-04) about 0.5 GB and 5 s in each process of a comparison,
     which saves nothing unless asked to.
     """
     return importlib.import_module("skops.io")
