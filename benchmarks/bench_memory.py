@@ -20,7 +20,7 @@ reference. ``--json`` keeps everything with the machine's description.
 Run it where the README's command installs (``pip install -e ".[plot]"`` and psutil), not
 in a venv with PyTorch and JAX (the ``bench`` extra): TensorFlow imports JAX where it is
 installed (``tensorflow.lite``), about 0.1 GB per process, and until 2026-12-04 the
-package imported skops at once, which imports PyTorch too (0.6 GB per process then).
+package imported skops at once, which imports PyTorch too (0.5 GB per process then).
 """
 
 from __future__ import annotations

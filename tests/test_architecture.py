@@ -136,7 +136,7 @@ def test_the_command_line_and_the_training_defaults_load_without_tensorflow():
 
 def test_a_comparison_imports_skops_only_to_save(tmp_path):
     # skops.io lists every scikit-learn estimator on import, which imports every
-    # scikit-learn module and through them PyTorch: 0.6 GB per process where installed
+    # scikit-learn module and through them PyTorch: 0.5 GB per process where installed
     code = (
         "import sys\n"
         "import mnist_estimators.cli, mnist_estimators.evaluation.compare\n"

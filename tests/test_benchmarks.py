@@ -169,7 +169,7 @@ def test_whole_job_memory_watch_sums_the_process_tree(part):
     watch_tree = part("memory").watch_tree
     hold = "b = bytearray(150_000_000); import time; time.sleep(2.5)"
     code = f"import subprocess, sys; c = subprocess.Popen([sys.executable, '-c', {hold!r}]); {hold}; c.wait()"
-    peak = watch_tree(subprocess.Popen([sys.executable, "-c", code]))
+    peak = watch_tree(subprocess.Popen([sys.executable, "-c", code]), interval=0.25)
     assert peak.pss_gb > 0.3 and peak.rss_gb >= peak.pss_gb, peak
     assert 0.15 < peak.by_role["parent"]["pss_gb"] < 0.3, peak.by_role
     assert 0.15 < peak.by_role["worker"]["pss_gb"] < 0.3, peak.by_role

@@ -653,8 +653,8 @@ def test_a_pipeline_scales_batch_by_batch_and_trains_the_same_network(make, mnis
     # No float32 copy of the images: the peak of what Python and NumPy allocate during
     # a fit, on 8,000 images (a copy of 25 MB, which outweighs the network's own 4.8 MB
     # of weights that some backends copy out at moments of their own). The LSTM's
-    # standardisation reads one whole copy while it adapts, and PyTorch's loader slices
-    # the arrays itself (the adapter scales them whole there).
+    # standardisation holds float64 batches while it adapts (its own test, with more
+    # images), and PyTorch's loader slices the arrays itself (scaled whole there).
     if make is make_cnn_pipeline and BACKEND.slices_batches_itself:
         X4, y4 = np.concatenate([X] * 4), np.concatenate([y] * 4)
 
@@ -879,7 +879,7 @@ def test_a_pipeline_that_scales_batch_by_batch_checks_and_warns_as_a_scaling_one
 ):
     """The network that scales its own batches checks validation images with the
     scaler's own checks, warns on unscaled ones routed to it past the pipeline, and
-    gives the same network when TensorFlow's own adapter slices the arrays."""
+    gives the same network where Keras slices the arrays itself."""
     from sklearn.pipeline import Pipeline
 
     X, y, Xt, yt = mnist_small
@@ -907,6 +907,12 @@ def test_a_pipeline_that_scales_batch_by_batch_checks_and_warns_as_a_scaling_one
     # Where Keras slices the arrays itself (its own TensorFlow adapter, PyTorch's loader):
     # the images scaled whole, the same network as scikit-learn's Pipeline gives there.
     monkeypatch.setattr(BACKEND, "slices_batches_itself", False)
+    if hasattr(BACKEND, "dataset_of_batches"):  # TensorFlow: the package's batches unused
+
+        def unused(*args, **kwargs):
+            raise AssertionError("the package sliced the batches")
+
+        monkeypatch.setattr(BACKEND, "dataset_of_batches", unused)
     ours = make_cnn_pipeline(**small_net).fit(X, y)
     plain = Pipeline(make_cnn_pipeline(**small_net).steps).fit(X, y)
     assert ours[-1].history_["loss"] == plain[-1].history_["loss"]

@@ -183,8 +183,8 @@ class Backend:
     max_steps_per_execution: int | None = None
     #: Whether training batches come through this package's own slicing
     #: (:class:`~mnist_estimators._keras.data.SeededArrays`), so that it can transform
-    #: each one; PyTorch's trainer slices through Keras' own ``DataLoader``. On
-    #: TensorFlow, set False on the backend object, Keras' own adapter converts the
+    #: each one; PyTorch's trainer slices through Keras' own ``DataLoader``. When it
+    #: is set False on the TensorFlow backend object, Keras' own adapter converts the
     #: arrays into tensors whole (``benchmarks/bench_tf_batches.py``'s baseline).
     slices_batches_itself = True
     #: The LSTM layer that is fastest on this backend's CPU: "unrolled"

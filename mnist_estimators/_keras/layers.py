@@ -146,7 +146,7 @@ class Standardize(keras.layers.Normalization):
     :mod:`~mnist_estimators._keras.reuse`) would go on standardising with the old
     statistics. This layer computes the same ``(x - mean) / max(sqrt(variance),
     epsilon)`` from its ``mean`` and ``variance`` variables at each call, so the
-    traced step follows ``adapt``. Its statistics are learnt as Keras' are.
+    traced step follows ``adapt``. A fit learns its statistics with :meth:`adapt_arrays`.
 
     Examples
     --------
@@ -170,9 +170,9 @@ class Standardize(keras.layers.Normalization):
         Here each batch is scaled by ``transform`` (elementwise, as
         :class:`~mnist_estimators._keras.data.SeededArrays` takes it) as it is
         read, and the statistics are summed in float64 over two passes (the mean,
-        then the squared deviations from it): the exact mean and variance of the
-        float32 values the network reads, rounded once to float32, where Keras'
-        float32 reduction can differ by a unit in the last place.
+        then the squared deviations from it), then rounded to float32: the mean and
+        variance of the float32 values the network reads, to float32's precision,
+        where Keras' float32 reduction can differ by a unit in the last place.
 
         Parameters
         ----------
@@ -191,6 +191,8 @@ class Standardize(keras.layers.Normalization):
         >>> float(np.asarray(layer.adapt_mean)), float(np.asarray(layer.adapt_variance))
         (0.75, 0.1875)
         """
+        if np.size(x) == 0:
+            raise ValueError("Standardize.adapt_arrays needs at least one value; x is empty.")
         if not self.built:
             self.build((None, *np.shape(x)[1:]))
 
@@ -199,7 +201,7 @@ class Standardize(keras.layers.Normalization):
                 batch = x[start : start + batch_size]
                 yield np.asarray(batch if transform is None else transform(batch), np.float64)
 
-        count = max(np.size(x), 1)
+        count = np.size(x)
         mean = sum(float(batch.sum()) for batch in batches()) / count
         variance = sum(float(np.square(batch - mean).sum()) for batch in batches()) / count
         dtype = self.adapt_mean.dtype

@@ -680,8 +680,9 @@ def load(path, *, trusted: Iterable = ()) -> BaseEstimator:
     if SKLEARN_MEMBER not in members:
         raise _refuse(path, f"it has no {SKLEARN_MEMBER}.")
     data = members[SKLEARN_MEMBER]
+    sio = _skops_io()  # outside the try: a failed import is not a bad file
     try:
-        untrusted = set(_skops_io().get_untrusted_types(data=data))
+        untrusted = set(sio.get_untrusted_types(data=data))
     except Exception as exc:  # a member that is not skops' format: never unpickled
         raise _refuse(
             path, f"{SKLEARN_MEMBER} is not in skops' format ({type(exc).__name__})."
@@ -699,7 +700,7 @@ def load(path, *, trusted: Iterable = ()) -> BaseEstimator:
         raise _refuse(path, f"its members are not all networks: {network_members}.")
     for name in network_members:
         _audit_keras_config(path, name, members[name], keras_classes)
-    estimator = _skops_io().loads(data, trusted=sorted(untrusted))
+    estimator = sio.loads(data, trusted=sorted(untrusted))
     saved_networks = _saved_networks(estimator)
     referred = [getattr(saved, "member", None) for saved in saved_networks]
     if sorted(referred) != network_members or len(referred) != len(manifest.get("networks", [])):
