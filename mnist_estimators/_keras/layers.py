@@ -191,7 +191,8 @@ class Standardize(keras.layers.Normalization):
         >>> float(np.asarray(layer.adapt_mean)), float(np.asarray(layer.adapt_variance))
         (0.75, 0.1875)
         """
-        if np.size(x) == 0:
+        count = np.size(x)
+        if count == 0:
             raise ValueError("Standardize.adapt_arrays needs at least one value; x is empty.")
         if not self.built:
             self.build((None, *np.shape(x)[1:]))
@@ -201,7 +202,6 @@ class Standardize(keras.layers.Normalization):
                 batch = x[start : start + batch_size]
                 yield np.asarray(batch if transform is None else transform(batch), np.float64)
 
-        count = np.size(x)
         mean = sum(float(batch.sum()) for batch in batches()) / count
         variance = sum(float(np.square(batch - mean).sum()) for batch in batches()) / count
         dtype = self.adapt_mean.dtype
