@@ -680,6 +680,43 @@ def test_a_pipeline_scales_batch_by_batch_and_trains_the_same_network(make, mnis
     assert make().set_params(memory="unused")._scaled_per_batch() is None
 
 
+@pytest.mark.parametrize("make", [make_cnn_pipeline, make_lstm_pipeline])
+def test_a_pipeline_predicts_chunk_by_chunk_without_a_copy(make, mnist_small):
+    """make_*_pipeline's predictions read 8-bit images and scale each chunk of them as
+    it goes to Keras: scikit-learn's Pipeline's numbers (which scales every image
+    first), whatever the chunk size, and no float32 copy of every image."""
+    import tracemalloc
+
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import Pipeline
+
+    X, y, Xt, yt = mnist_small
+    ours = make(epochs=1, random_state=0).fit(X, y)
+    plain = Pipeline(ours.steps)  # the same fitted steps, scikit-learn's predict
+    expected = plain.predict_proba(Xt)
+    np.testing.assert_array_equal(ours.predict_proba(Xt), expected)
+    ours[-1]._predict_chunk = 192  # 1,000 images in 6 calls, the last one padded
+    np.testing.assert_array_equal(ours.predict_proba(Xt), expected)
+    np.testing.assert_array_equal(ours.predict(Xt), plain.predict(Xt))
+    assert ours.score(Xt, yt) == plain.score(Xt, yt) == np.mean(plain.predict(Xt) == yt)
+    del ours[-1]._predict_chunk
+
+    def peak_of_predict(pipe, images):
+        tracemalloc.start()
+        try:
+            pipe.predict_proba(images)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    many = np.concatenate([Xt] * 20)  # 20,000 images: 62.7 MB as float32
+    copy = many.size * 4
+    peaks = peak_of_predict(ours, many), peak_of_predict(plain, many)
+    assert peaks[0] < 0.6 * copy < copy < peaks[1], (peaks, copy)
+    with pytest.raises(NotFittedError):
+        make().predict(Xt)
+
+
 @pytest.mark.parametrize("cls", CLASSIFIERS)
 def test_partial_fit_accumulates_epochs_history_and_time(cls, small):
     X, y, _, _ = small

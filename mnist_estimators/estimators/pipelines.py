@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from sklearn import get_config
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from ._compat import check_is_fitted
+from .base import reading_scaled_by
 from .cnn import CNNClassifier
 from .lstm import LSTMClassifier
 from .preprocessing import PixelScaler
@@ -107,6 +110,54 @@ class ImagePipeline(Pipeline):
         scaler, network = per_batch
         with scaler._scaling_deferred(), network._scaling_batches_by(scaler):
             return super().fit(X, y, **params)
+
+    def _reading_unscaled(self, X, params: dict):
+        """``(network, X unscaled, scaler)`` where the network can scale what it predicts
+        chunk by chunk (:meth:`_scaled_per_batch`, fitted, no routed parameters); None
+        where scikit-learn's Pipeline predicts (and raises its own errors)."""
+        per_batch = None if params else self._scaled_per_batch()
+        if per_batch is None:
+            return None
+        scaler, network = per_batch
+        try:
+            check_is_fitted(scaler)
+            check_is_fitted(network)
+        except NotFittedError:
+            return None
+        return network, scaler._unscaled(X), scaler
+
+    def predict(self, X, **params):
+        """Predicted class labels, as :class:`~sklearn.pipeline.Pipeline` gives them.
+
+        Where the network scales its batches itself (see the class), it reads ``X``
+        unscaled and scales each chunk it predicts: the same predictions without a
+        float32 copy of every image."""
+        direct = self._reading_unscaled(X, params)
+        if direct is None:
+            return super().predict(X, **params)
+        network, X, scaler = direct
+        with reading_scaled_by(network, scaler):
+            return network.predict(X)
+
+    def predict_proba(self, X, **params):
+        """Class probabilities, as :class:`~sklearn.pipeline.Pipeline` gives them
+        (chunk by chunk, as :meth:`predict`)."""
+        direct = self._reading_unscaled(X, params)
+        if direct is None:
+            return super().predict_proba(X, **params)
+        network, X, scaler = direct
+        with reading_scaled_by(network, scaler):
+            return network.predict_proba(X)
+
+    def score(self, X, y=None, sample_weight=None, **params):
+        """The network's ``score`` on ``X``, as :class:`~sklearn.pipeline.Pipeline`
+        gives it (chunk by chunk, as :meth:`predict`)."""
+        direct = self._reading_unscaled(X, params)
+        if direct is None:
+            return super().score(X, y, sample_weight=sample_weight, **params)
+        network, X, scaler = direct
+        with reading_scaled_by(network, scaler):
+            return network.score(X, y, sample_weight=sample_weight)
 
 
 def _image_pipeline(classifier, max_value: float) -> ImagePipeline:
