@@ -743,9 +743,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         reordering the samples changed the predictions (scikit-learn's
         ``check_methods_sample_order_invariance`` failed on AVX2 machines). Zero
         rows pad X to a multiple of ``_predict_row_multiple`` (64; the batch
-        size 1024 is a multiple of it), so every real sample is computed by
-        the same full-block kernel and its output no longer depends on its
-        neighbours. The padding's outputs are dropped.
+        sizes, 1,024 and the CNN's 256, are multiples of it), so every real
+        sample is computed by the same full-block kernel and its output no
+        longer depends on its neighbours. The padding's outputs are dropped.
 
         X goes to Keras ``_predict_chunk`` images at a time (4,096): each call
         copies its images into a tensor, so a prediction holds copies of a chunk,

@@ -7,6 +7,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from sklearn.utils.metaestimators import available_if
 
 from ._compat import check_is_fitted
 from .base import reading_scaled_by
@@ -52,6 +53,11 @@ class _ThroughSteps:
         return self.pipeline[:-1].transform(self.X_val), self.y_val
 
 
+def _final_step_has(method: str):
+    """For ``available_if``: whether the last step has ``method``, as Pipeline checks."""
+    return lambda pipeline: hasattr(pipeline._final_estimator, method)
+
+
 class ImagePipeline(Pipeline):
     """A Pipeline whose network evaluates validation data as it evaluates everything else.
 
@@ -71,7 +77,10 @@ class ImagePipeline(Pipeline):
     as the network reads them, instead of making a float32 copy of every image first
     (four times the memory of 8-bit pixels: 150 MB for 48,000 MNIST images). The
     batches are the very numbers the copy would hold, so the fit is the same, bit for
-    bit. The pipeline then holds what any Pipeline holds: its steps, fitted.
+    bit. The pipeline then holds what any Pipeline holds: its steps, fitted. Its
+    ``predict``, ``predict_proba`` and ``score`` likewise scale the images they are given
+    chunk by chunk as the network predicts them (4,096 images at a time): the numbers
+    of scikit-learn's Pipeline, without a float32 copy of every image.
     """
 
     def _scaled_per_batch(self):
@@ -126,38 +135,36 @@ class ImagePipeline(Pipeline):
             return None
         return network, scaler._unscaled(X), scaler
 
+    def _predicted(self, method: str, X, params: dict, **kwargs):
+        """The network's ``method`` on ``X`` read unscaled and scaled chunk by chunk
+        where it can (:meth:`_reading_unscaled`); scikit-learn's Pipeline's otherwise."""
+        direct = self._reading_unscaled(X, params)
+        if direct is None:
+            return getattr(super(), method)(X, **kwargs, **params)
+        network, X, scaler = direct
+        with reading_scaled_by(network, scaler):
+            return getattr(network, method)(X, **kwargs)
+
+    @available_if(_final_step_has("predict"))
     def predict(self, X, **params):
         """Predicted class labels, as :class:`~sklearn.pipeline.Pipeline` gives them.
 
         Where the network scales its batches itself (see the class), it reads ``X``
         unscaled and scales each chunk it predicts: the same predictions without a
         float32 copy of every image."""
-        direct = self._reading_unscaled(X, params)
-        if direct is None:
-            return super().predict(X, **params)
-        network, X, scaler = direct
-        with reading_scaled_by(network, scaler):
-            return network.predict(X)
+        return self._predicted("predict", X, params)
 
+    @available_if(_final_step_has("predict_proba"))
     def predict_proba(self, X, **params):
         """Class probabilities, as :class:`~sklearn.pipeline.Pipeline` gives them
         (chunk by chunk, as :meth:`predict`)."""
-        direct = self._reading_unscaled(X, params)
-        if direct is None:
-            return super().predict_proba(X, **params)
-        network, X, scaler = direct
-        with reading_scaled_by(network, scaler):
-            return network.predict_proba(X)
+        return self._predicted("predict_proba", X, params)
 
+    @available_if(_final_step_has("score"))
     def score(self, X, y=None, sample_weight=None, **params):
-        """The network's ``score`` on ``X``, as :class:`~sklearn.pipeline.Pipeline`
-        gives it (chunk by chunk, as :meth:`predict`)."""
-        direct = self._reading_unscaled(X, params)
-        if direct is None:
-            return super().score(X, y, sample_weight=sample_weight, **params)
-        network, X, scaler = direct
-        with reading_scaled_by(network, scaler):
-            return network.score(X, y, sample_weight=sample_weight)
+        """The last step's ``score``, as :class:`~sklearn.pipeline.Pipeline` gives it
+        (chunk by chunk, as :meth:`predict`)."""
+        return self._predicted("score", X, params, y=y, sample_weight=sample_weight)
 
 
 def _image_pipeline(classifier, max_value: float) -> ImagePipeline:
