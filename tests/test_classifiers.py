@@ -695,11 +695,14 @@ def test_a_pipeline_predicts_chunk_by_chunk_without_a_copy(make, mnist_small):
     plain = Pipeline(ours.steps)  # the same fitted steps, scikit-learn's predict
     expected = plain.predict_proba(Xt)
     np.testing.assert_array_equal(ours.predict_proba(Xt), expected)
-    ours[-1]._predict_chunk = 192  # 1,000 images in 6 calls, the last one padded
-    np.testing.assert_array_equal(ours.predict_proba(Xt), expected)
-    np.testing.assert_array_equal(ours.predict(Xt), plain.predict(Xt))
+    network = ours[-1]
+    network._predict_batch_size, network._predict_chunk = 128, 10**9  # all in one call
+    whole = ours.predict_proba(Xt)
+    network._predict_chunk = 300  # whole batches: 1,000 images in 4 calls, the last padded
+    np.testing.assert_array_equal(ours.predict_proba(Xt), whole)
+    np.testing.assert_array_equal(ours.predict(Xt), network.classes_[whole.argmax(axis=1)])
     assert ours.score(Xt, yt) == plain.score(Xt, yt) == np.mean(plain.predict(Xt) == yt)
-    del ours[-1]._predict_chunk
+    del network._predict_batch_size, network._predict_chunk
 
     def peak_of_predict(pipe, images):
         tracemalloc.start()

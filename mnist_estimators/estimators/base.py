@@ -299,7 +299,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     _predict_batch_size = 1024
     #: Prediction pads its input to a multiple of this many rows (see ``_predict_raw``).
     _predict_row_multiple = 64
-    #: Images per call into Keras' ``predict`` (a multiple of both above): each call
+    #: Images per call into Keras' ``predict`` (rounded down to whole batches): each call
     #: copies its images into one tensor, so this bounds prediction's copies.
     _predict_chunk = 4096
 
@@ -758,7 +758,10 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         check_is_fitted(self)
         X, _ = self._validate_data(X=X)
         scaler = self._reading_scaler()
-        n, chunk, multiple = X.shape[0], self._predict_chunk, self._predict_row_multiple
+        n, batch, multiple = X.shape[0], self._predict_batch_size, self._predict_row_multiple
+        # Whole batches per call: the batches of one call over all of X, so the same numbers
+        # on backends whose kernels round differently at another batch size (JAX's LSTM).
+        chunk = max(self._predict_chunk // batch, 1) * batch
         parts = []
         with keras_predicting(self.model_):
             for start in range(0, n, chunk):
@@ -770,7 +773,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
                     padded = aligned_empty((m - m % multiple + multiple, *X.shape[1:]), part.dtype)
                     padded[:m], padded[m:] = part, 0
                     part = padded
-                out = self.model_.predict(part, batch_size=self._predict_batch_size, verbose=0)
+                out = self.model_.predict(part, batch_size=batch, verbose=0)
                 parts.append(out[:m])
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
