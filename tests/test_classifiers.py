@@ -684,7 +684,7 @@ def test_a_pipeline_scales_batch_by_batch_and_trains_the_same_network(make, mnis
 def test_a_pipeline_predicts_chunk_by_chunk_without_a_copy(make, mnist_small):
     """make_*_pipeline's predictions read 8-bit images and scale each chunk of them as
     it goes to Keras: scikit-learn's Pipeline's numbers (which scales every image
-    first), whatever the chunk size, and no float32 copy of every image."""
+    first), in one call or in chunks of whole batches, and no float32 copy of every image."""
     import tracemalloc
 
     from sklearn.exceptions import NotFittedError

@@ -207,25 +207,13 @@ COMMON_ATTRIBUTES_DOC = """\
 """
 
 
-#: (network, scaler) while an ImagePipeline has ``network`` predict from unscaled images
-#: that it scales chunk by chunk with ``scaler``; per thread, so that another thread's
-#: prediction with the same network is not affected.
+#: (network, scaler) while an ImagePipeline has ``network`` fit or predict from unscaled
+#: images that it scales batch by batch with ``scaler``
+#: (:meth:`KerasImageClassifier._scaling_batches_by`); per thread, so that another
+#: thread's fit or prediction with the same network is not affected.
 _READING_SCALED_BY: contextvars.ContextVar[tuple] = contextvars.ContextVar(
     "mnist_estimators_reading_scaled_by", default=(None, None)
 )
-
-
-@contextlib.contextmanager
-def reading_scaled_by(network, scaler) -> Iterator[None]:
-    """Within it, ``network``'s predictions take unscaled images and scale each chunk
-    with ``scaler._scale`` as it is sent to Keras (for
-    :class:`~mnist_estimators.estimators.ImagePipeline`: no float32 copy of every image
-    to predict). The network itself is not changed."""
-    token = _READING_SCALED_BY.set((network, scaler))
-    try:
-        yield
-    finally:
-        _READING_SCALED_BY.reset(token)
 
 
 def _anonymous_config(model: keras.Model) -> str:
@@ -479,30 +467,27 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
 
     @contextlib.contextmanager
     def _scaling_batches_by(self, scaler) -> Iterator[KerasImageClassifier]:
-        """Within it, ``fit`` takes images unscaled and scales each batch by ``scaler``.
+        """Within it, ``fit`` and the predictions take images unscaled and scale each
+        batch (each chunk, to predict) by ``scaler``.
 
         For :class:`~mnist_estimators.estimators.ImagePipeline`, whose
         :class:`~mnist_estimators.PixelScaler` then passes the images through unscaled
         (``PixelScaler._scaling_deferred``): the network reads them batch by batch,
         each scaled by the scaler's own arithmetic (``PixelScaler._scale``), so it
-        trains on the same numbers without a float32 copy of every image.
+        trains and predicts on the same numbers without a float32 copy of every image.
+        The network itself is not changed: which scaler applies is kept per thread.
         """
-        self._batch_scaler = scaler
+        token = _READING_SCALED_BY.set((self, scaler))
         try:
             yield self
         finally:
-            del self._batch_scaler
+            _READING_SCALED_BY.reset(token)
 
     def _reading_scaler(self):
-        """The scaler this network applies to its input's batches now, or None: an
-        ImagePipeline's during its ``fit`` (:meth:`_scaling_batches_by`) or during a
-        prediction it asked of this network (:func:`reading_scaled_by`)."""
-        scaler = getattr(self, "_batch_scaler", None)
-        if scaler is None:
-            network, scaler = _READING_SCALED_BY.get()
-            if network is not self:
-                return None
-        return scaler
+        """The scaler this network applies to its input now (:meth:`_scaling_batches_by`),
+        or None."""
+        network, scaler = _READING_SCALED_BY.get()
+        return scaler if network is self else None
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         """scikeras' validation hook, done with scikit-learn's ``validate_data``.
@@ -640,7 +625,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
             raise TypeError(f"Unexpected fit arguments: {sorted(kwargs)}.")
         callbacks: list = [EpochTimer()]
         # From an ImagePipeline that scales batch by batch: the scaler's arithmetic.
-        scaler = getattr(self, "_batch_scaler", None)
+        scaler = self._reading_scaler()
         transform = None if scaler is None else scaler._scale
         val, val_transform = None, None
         if validation_data is not None:
@@ -753,7 +738,7 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
         the largest moment of a comparison's task). Inside an
         :class:`~mnist_estimators.estimators.ImagePipeline` X arrives unscaled and
         each chunk is scaled by the pipeline's scaler as it is sent
-        (:func:`reading_scaled_by`): the same numbers as the scaler's whole copy.
+        (:meth:`_scaling_batches_by`): the same numbers as the scaler's whole copy.
         """
         check_is_fitted(self)
         X, _ = self._validate_data(X=X)

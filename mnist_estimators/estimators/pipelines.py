@@ -10,7 +10,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 
 from ._compat import check_is_fitted
-from .base import reading_scaled_by
 from .cnn import CNNClassifier
 from .lstm import LSTMClassifier
 from .preprocessing import PixelScaler
@@ -142,7 +141,7 @@ class ImagePipeline(Pipeline):
         if direct is None:
             return getattr(super(), method)(X, **kwargs, **params)
         network, X, scaler = direct
-        with reading_scaled_by(network, scaler):
+        with network._scaling_batches_by(scaler):
             return getattr(network, method)(X, **kwargs)
 
     @available_if(_final_step_has("predict"))
