@@ -382,6 +382,16 @@ class TensorFlowBackend(Backend):
         """A ``tf.data`` dataset of ``batches()`` (a generator of tuples of NumPy arrays
         shaped as ``arrays`` but for the first dimension), two batches prefetched.
 
+        ``tf.data``'s autotuning is off: one generator and a buffer of two batches leave it
+        nothing to tune, and its model thread, one per iterator, stalled the fits. Each
+        epoch (and each evaluation of the validation data) drops its iterator, and the
+        iterator's destructor waits for that thread, which wakes only at the end of its
+        timed wait, seconds long after some time: the fit's thread sat idle for 5 to 20 s,
+        two to four times per task, in the README's main job on the AVX2 machine
+        (2026-12-05; gdb: the destructor in ``~LogicalThreadWrapper``, the model thread
+        waiting in ``Model::OptimizeLoop``). Those were the "slow epochs", twice as long
+        as the others, of the earlier runs.
+
         The op that runs the generator pins glibc's mmap threshold at 128 KiB when
         TensorFlow constructs it (:func:`~mnist_estimators._memory.unpin_mmap_threshold`),
         which made every larger allocation a fresh ``mmap``; each epoch's generator puts
@@ -396,7 +406,10 @@ class TensorFlowBackend(Backend):
                 unpin_mmap_threshold()  # the op running this generator has just pinned it
             yield from batches()
 
-        return tf.data.Dataset.from_generator(epoch, output_signature=signature).prefetch(2)
+        options = tf.data.Options()
+        options.autotune.enabled = False  # nothing to tune; its thread stalled the fits
+        dataset = tf.data.Dataset.from_generator(epoch, output_signature=signature)
+        return dataset.prefetch(2).with_options(options)
 
     def gradient_registry(self) -> dict | None:
         try:
