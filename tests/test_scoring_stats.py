@@ -7,15 +7,20 @@ import pickle
 import numpy as np
 import pytest
 from scipy import stats as st
-from sklearn.model_selection import GridSearchCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import GridSearchCV, cross_validate
 from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 
 from mnist_estimators import _clock
 from mnist_estimators.estimators.pipelines import make_cnn_pipeline
 from mnist_estimators.evaluation.scoring import (
+    COMPARISON_SCORING,
     TIMING_SCORING,
     AccuracyTimeTradeoff,
+    ComparisonScorer,
     FastestWithinTolerance,
+    FitTimed,
     PredictTimeScorer,
     neg_fit_time_scorer,
 )
@@ -86,6 +91,75 @@ def test_predict_time_scorer_with_controlled_clock(digits):
     assert PredictTimeScorer(per=1, clock=FakeClock(1.0))(pipe, X[:4], y[:4]) == pytest.approx(
         -0.25
     )
+
+
+def test_comparison_scorer_predicts_a_network_once_with_scikit_learns_scores(digits, monkeypatch):
+    """One prediction gives scikit-learn's accuracy and log loss for a network; any other
+    estimator is scored by the three scorers, each on its own."""
+    X, y = digits
+    labels = np.array(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
+    y = labels[y]  # string labels: the predictions are classes, not column indices
+    pipe = make_cnn_pipeline(epochs=1, random_state=0).fit(X[:300], y[:300])
+    X_val, y_val = X[300:700], y[300:700]
+    expected = {
+        "accuracy": accuracy_score(y_val, pipe.predict(X_val)),
+        "neg_log_loss": -log_loss(y_val, pipe.predict_proba(X_val)),
+    }
+    calls = []
+    network = type(pipe[-1])
+    original = network._predict_raw
+    monkeypatch.setattr(
+        network, "_predict_raw", lambda self, X: calls.append(len(X)) or original(self, X)
+    )
+    scores, pred = COMPARISON_SCORING.scores_and_predictions(pipe, X_val, y_val)
+    # One pass of the network for all four scores and the predictions, after one untimed
+    # image that traces a fresh network's prediction.
+    assert calls == [1, 400]
+    assert scores["accuracy"] == expected["accuracy"]
+    assert scores["neg_log_loss"] == pytest.approx(expected["neg_log_loss"], rel=1e-12)
+    assert scores["neg_fit_time"] == -pipe[-1].fit_time_
+    np.testing.assert_array_equal(pred, pipe.predict(X_val))
+    # The clock times that one prediction.
+    ticks = ComparisonScorer(per=100, clock=FakeClock(0.2))(pipe, X_val, y_val)
+    assert ticks["neg_predict_time"] == pytest.approx(-0.05)
+    # scikit-learn's cross_validate takes it as a multi-metric scorer, pickled to workers.
+    cvr = cross_validate(
+        make_cnn_pipeline(epochs=1, random_state=0),
+        X[:400],
+        y[:400],
+        cv=2,
+        scoring=pickle.loads(pickle.dumps(COMPARISON_SCORING)),
+    )
+    plain = cross_validate(
+        make_cnn_pipeline(epochs=1, random_state=0),
+        X[:400],
+        y[:400],
+        cv=2,
+        scoring=["accuracy", "neg_log_loss"],
+    )
+    np.testing.assert_array_equal(cvr["test_accuracy"], plain["test_accuracy"])
+    np.testing.assert_allclose(cvr["test_neg_log_loss"], plain["test_neg_log_loss"], rtol=1e-12)
+    assert np.all(cvr["test_neg_predict_time"] < 0)
+
+    # An estimator that does not say it predicts by its largest probability: three calls.
+    flat = X.reshape(len(X), -1) / 255.0
+    logreg = FitTimed(LogisticRegression(max_iter=200)).fit(flat[:300], y[:300])
+    counted = []
+    monkeypatch.setattr(
+        LogisticRegression,
+        "predict_proba",
+        lambda self, X, f=LogisticRegression.predict_proba: counted.append("proba") or f(self, X),
+    )
+    monkeypatch.setattr(
+        LogisticRegression,
+        "predict",
+        lambda self, X, f=LogisticRegression.predict: counted.append("predict") or f(self, X),
+    )
+    scores = COMPARISON_SCORING(logreg, flat[300:700], y_val)
+    assert sorted(counted) == ["predict", "predict", "proba"]
+    assert scores["accuracy"] == accuracy_score(y_val, logreg.predict(flat[300:700]))
 
 
 class _Fixed:

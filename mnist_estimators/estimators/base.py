@@ -281,6 +281,9 @@ class KerasImageClassifier(ScikerasClassifierCompat, KerasClassifier):
     input_layout: str = "image"
     #: Every fit records its training time in ``fit_time_`` (the timing scorers read it).
     records_fit_time = True
+    #: ``predict`` is the class of each row's largest ``predict_proba`` (one pass of the
+    #: network gives both), so the comparison's scorer predicts once for all its scores.
+    predicts_argmax_of_proba = True
     #: Name of the Keras model (``model_.name``).
     network_name: str = "network"
     #: Images per batch at prediction time; does not change results.

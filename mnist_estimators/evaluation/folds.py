@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import check_scoring, confusion_matrix
+from sklearn.metrics import confusion_matrix
 from sklearn.model_selection import cross_validate
 from sklearn.pipeline import Pipeline
 from tqdm.auto import tqdm
@@ -224,14 +224,13 @@ def _with_predict_time(columns: dict, n_test: int) -> dict:
 
 
 def test_record(estimator, X_test, y_test) -> dict:
-    """Score a fitted estimator on a test set with :data:`COMPARISON_SCORING`'s scorers.
+    """Score a fitted estimator on a test set with :data:`COMPARISON_SCORING`.
 
     Returns accuracy, log loss, the estimator's own fit time, the predict time,
     and the predictions with their confusion matrix (for McNemar's test and the
-    figures).
+    figures): for a network of the package, all from one prediction of the test set.
     """
-    scores = check_scoring(estimator, scoring=COMPARISON_SCORING)(estimator, X_test, y_test)
-    pred = estimator.predict(X_test)
+    scores, pred = COMPARISON_SCORING.scores_and_predictions(estimator, X_test, y_test)
     classes = estimator.classes_
     return {
         **_with_predict_time(columns_from_scores(scores), len(y_test)),

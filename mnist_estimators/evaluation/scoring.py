@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, check_scoring, log_loss
 from sklearn.pipeline import Pipeline
 
 from .. import _clock
@@ -24,8 +24,10 @@ from ..estimators.timing import FitTimed
 __all__ = [
     "COMPARISON_SCORING",
     "SCORE_COLUMNS",
+    "SEPARATE_SCORING",
     "TIMING_SCORING",
     "AccuracyTimeTradeoff",
+    "ComparisonScorer",
     "FastestWithinTolerance",
     "FitTimed",
     "PredictTimeScorer",
@@ -36,6 +38,7 @@ __all__ = [
     "neg_fit_time_scorer",
     "neg_predict_time_scorer",
     "pareto_front",
+    "predicts_argmax_of_proba",
     "scores_from_columns",
 ]
 
@@ -204,9 +207,96 @@ SCORE_COLUMNS = (
     ("neg_predict_time", "predict_time_per_1000", -1.0),
 )
 
-#: What :func:`~mnist_estimators.compare_models` passes to ``cross_validate`` for each
-#: fold: accuracy, negated log loss, and the fit-time and predict-time scorers.
-COMPARISON_SCORING = {scorer: TIMING_SCORING[scorer] for scorer, _, _ in SCORE_COLUMNS}
+#: The scorers of :data:`SCORE_COLUMNS`, each on its own: three predictions.
+SEPARATE_SCORING = {scorer: TIMING_SCORING[scorer] for scorer, _, _ in SCORE_COLUMNS}
+
+
+def predicts_argmax_of_proba(estimator) -> bool:
+    """Whether ``estimator``'s final step says that its ``predict`` is the class of each
+    row's largest ``predict_proba`` (its class attribute ``predicts_argmax_of_proba``:
+    the package's networks)."""
+    return bool(getattr(final_step(estimator), "predicts_argmax_of_proba", False))
+
+
+class ComparisonScorer:
+    """Every score of :data:`SCORE_COLUMNS` for a fitted classifier on ``(X, y)``, from
+    one prediction where one gives them all.
+
+    A multi-metric scorer (``scorer(estimator, X, y)`` returns a dict), for
+    ``cross_validate(scoring=...)``. scikit-learn's scorers of :data:`SEPARATE_SCORING`
+    predict three times: ``predict`` for accuracy, ``predict_proba`` for log loss,
+    ``predict`` again, timed. When the estimator's final step predicts the class of its
+    largest probability (:func:`predicts_argmax_of_proba`: the package's networks, whose
+    ``predict`` and ``predict_proba`` run the same pass of the network), it is asked
+    once (after one untimed call on the first image, which traces a fresh network's
+    prediction): its ``predict_proba``, timed, is the predict time; the class of each row's
+    largest probability is its prediction, and :func:`~sklearn.metrics.accuracy_score`
+    and :func:`~sklearn.metrics.log_loss`, the functions scikit-learn's ``"accuracy"``
+    and ``"neg_log_loss"`` apply, give the same scores as those. Any other estimator is
+    scored by :data:`SEPARATE_SCORING`.
+
+    Parameters
+    ----------
+    per : int, default=1000
+        The predict time is in seconds per this many images.
+    clock : callable, default=None
+        Returns seconds; ``None`` is the package clock. Tests pass a fake.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class Network:
+    ...     predicts_argmax_of_proba = True
+    ...     classes_ = np.array(["a", "b"])
+    ...     fit_time_ = 12.0
+    ...     def predict_proba(self, X):
+    ...         return np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> ticks = iter([0.0, 0.003])  # 3 ms for 3 images: 1 s per 1,000
+    >>> scores = ComparisonScorer(clock=lambda: next(ticks))(Network(), np.zeros((3, 1)), ["a", "b", "b"])
+    >>> {name: round(value, 4) for name, value in scores.items()}
+    {'accuracy': 0.6667, 'neg_log_loss': -0.4149, 'neg_fit_time': -12.0, 'neg_predict_time': -1.0}
+    """
+
+    def __init__(self, per: int = 1000, clock: Callable[[], float] | None = None):
+        self.per = per
+        self.clock = clock
+
+    def __call__(self, estimator, X, y) -> dict[str, float]:
+        if not predicts_argmax_of_proba(estimator):
+            return check_scoring(estimator, scoring=SEPARATE_SCORING)(estimator, X, y)
+        return self.scores_and_predictions(estimator, X, y)[0]
+
+    def scores_and_predictions(self, estimator, X, y) -> tuple[dict[str, float], np.ndarray]:
+        """The scores, and the estimator's predictions for ``X`` (by :meth:`__call__`'s
+        one prediction, or one more call of ``predict``)."""
+        if not predicts_argmax_of_proba(estimator):
+            return self(estimator, X, y), estimator.predict(X)
+        if isinstance(X, np.ndarray) and len(X) > 1:
+            # Untimed, so the time is of a network whose prediction is traced, as the third
+            # prediction of scikit-learn's scorers was (tracing: 1-1.5 s for a fresh LSTM).
+            estimator.predict_proba(X[:1])
+        clock = self.clock or _clock.now
+        start = clock()
+        proba = estimator.predict_proba(X)
+        elapsed = clock() - start
+        pred = np.asarray(estimator.classes_)[np.argmax(proba, axis=1)]
+        scores = {
+            "accuracy": float(accuracy_score(y, pred)),
+            "neg_log_loss": -float(log_loss(y, proba)),
+            "neg_fit_time": neg_fit_time_scorer(estimator, X, y),
+            "neg_predict_time": -elapsed * self.per / max(len(X), 1),
+        }
+        return scores, pred
+
+    def __repr__(self) -> str:
+        return f"ComparisonScorer(per={self.per})"
+
+
+#: What :func:`~mnist_estimators.compare_models` and
+#: :func:`~mnist_estimators.evaluation.search.grid_search` pass to ``cross_validate`` for
+#: each fold (and score each refit with): accuracy, negated log loss, and the fit and
+#: predict times, from one prediction of a network (:class:`ComparisonScorer`).
+COMPARISON_SCORING = ComparisonScorer()
 
 
 def columns_from_scores(score: Callable[[str], float | None] | Mapping) -> dict:
