@@ -124,6 +124,24 @@ def test_steps_per_execution_beyond_the_backends_limit_is_refused_clearly(monkey
     assert LSTMClassifier(steps_per_execution=1)._steps_per_execution() == 1
 
 
+@pytest.mark.skipif(BACKEND.name != "tensorflow", reason="tf.data: the TensorFlow backend's")
+def test_tensorflow_batches_come_without_tf_datas_autotuning():
+    """The package's batches come from a generator into a buffer of two: nothing to tune.
+    tf.data's autotuning thread made each dropped iterator (every epoch's, every
+    validation's) wait for the end of the thread's timed wait: fits of the main job sat
+    idle 5-20 s, two to four times per task (``TensorFlowBackend.dataset_of_batches``)."""
+    from mnist_estimators._keras.data import SeededArrays
+
+    X, y = np.arange(24, dtype=np.float32).reshape(6, 4), np.arange(6)
+    data = SeededArrays(X, y, batch_size=4, seed=0, transform=lambda x: x * 2)
+    dataset = data.get_tf_dataset()
+    assert dataset.options().autotune.enabled is False
+    batches = [(bx.numpy(), by.numpy()) for bx, by in dataset]
+    order = np.random.RandomState(0).permutation(6)  # the same batches as before
+    np.testing.assert_array_equal(batches[0][0], X[order[:4]] * 2)
+    np.testing.assert_array_equal(batches[1][1], y[order[4:]])
+
+
 # -- seeding and pickling --------------------------------------------------------------
 @pytest.fixture(scope="module")
 def mnist_split(mnist_small):
