@@ -385,9 +385,9 @@ class TensorFlowBackend(Backend):
         ``tf.data``'s autotuning is off: one generator and a buffer of two batches leave it
         nothing to tune, and its model thread, one per iterator, stalled the fits. Each
         epoch (and each evaluation of the validation data) drops its iterator, and the
-        iterator's destructor waits for that thread, which wakes only at the end of its
-        timed wait, seconds long after some time: the fit's thread sat idle for 5 to 20 s,
-        two to four times per task, in the README's main job on the AVX2 machine
+        iterator's destructor waits for that thread, which ended only at the end of its
+        timed wait: the fit's thread sat idle for 5 to 20 s, two to four times per task,
+        in the README's main job on the AVX2 machine
         (2026-12-05; gdb: the destructor in ``~LogicalThreadWrapper``, the model thread
         waiting in ``Model::OptimizeLoop``). Those were the "slow epochs", twice as long
         as the others, of the earlier runs.

@@ -128,11 +128,15 @@ class PredictTimeScorer:
         self.clock = clock
 
     def __call__(self, estimator, X, y=None) -> float:
+        return self.timed(estimator.predict, X)[1]
+
+    def timed(self, predict: Callable, X) -> tuple:
+        """``predict(X)``, and minus the seconds it took per ``per`` images of ``X``."""
         clock = self.clock or _clock.now
         start = clock()
-        estimator.predict(X)
+        out = predict(X)
         elapsed = clock() - start
-        return -elapsed * self.per / max(len(X), 1)
+        return out, -elapsed * self.per / max(len(X), 1)
 
     def __repr__(self) -> str:
         return f"PredictTimeScorer(per={self.per})"
@@ -275,16 +279,14 @@ class ComparisonScorer:
             # Untimed, so the time is of a network whose prediction is traced, as the third
             # prediction of scikit-learn's scorers was (tracing: 1-1.5 s for a fresh LSTM).
             estimator.predict_proba(X[:1])
-        clock = self.clock or _clock.now
-        start = clock()
-        proba = estimator.predict_proba(X)
-        elapsed = clock() - start
+        timer = PredictTimeScorer(per=self.per, clock=self.clock)
+        proba, neg_predict_time = timer.timed(estimator.predict_proba, X)
         pred = np.asarray(estimator.classes_)[np.argmax(proba, axis=1)]
         scores = {
             "accuracy": float(accuracy_score(y, pred)),
             "neg_log_loss": -float(log_loss(y, proba)),
             "neg_fit_time": neg_fit_time_scorer(estimator, X, y),
-            "neg_predict_time": -elapsed * self.per / max(len(X), 1),
+            "neg_predict_time": neg_predict_time,
         }
         return scores, pred
 
